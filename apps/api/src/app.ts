@@ -1,0 +1,56 @@
+import { createDb, createPostgresStore, type DbHandle } from '@fp-webhooks/db'
+import { createBullDispatcher, type BullDispatcher } from '@fp-webhooks/queue'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import fastifyFirstPromoter, { type HandlerRegistry } from 'fastify-firstpromoter'
+import type { ApiConfig } from './config.js'
+import { healthRoutes } from './routes/health.js'
+
+export interface AppOptions {
+  config: ApiConfig
+  /** Handlers shared with the worker (optional; they run there). */
+  handlers?: HandlerRegistry
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: DbHandle
+    queue: BullDispatcher
+  }
+}
+
+/**
+ * The api as a Fastify plugin: the FirstPromoter route on the Postgres store and BullMQ dispatcher,
+ * plus health. Connections it opens are closed in `onClose`.
+ */
+export async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  const { config } = opts
+  const db = createDb(config.DATABASE_URL, { max: 20, connectTimeout: 3, applicationName: 'firstpromoter-api' })
+  const queue = createBullDispatcher({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX })
+  fastify.decorate('db', db)
+  fastify.decorate('queue', queue)
+  fastify.addHook('onClose', async () => {
+    await queue.close()
+    await db.close()
+  })
+
+  fastify.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500
+    if (status >= 500) req.log.error({ err }, 'request failed')
+    // 5xx text may hold internals; the client gets the status and a generic message.
+    reply.code(status).send({ statusCode: status, code: err.code ?? 'ERROR', error: status >= 500 ? 'Internal Server Error' : err.name, message: status >= 500 ? 'Internal Server Error' : err.message })
+  })
+
+  await fastify.register(fastifyFirstPromoter, {
+    secrets: config.FP_WEBHOOK_SECRET,
+    store: createPostgresStore(db.db),
+    dispatcher: queue.dispatcher,
+    prefix: '/webhooks/firstpromoter',
+    bodyLimit: config.FP_BODY_LIMIT,
+    fulfilmentWaitMs: config.FP_FULFILMENT_WAIT_MS,
+    personalData: config.FP_PERSONAL_DATA,
+    redactPaths: config.FP_REDACT_PATHS.split(',').map((p) => p.trim()).filter(Boolean),
+    acceptV2: config.FP_ACCEPT_V2,
+    handlers: opts.handlers
+  })
+  await fastify.register(healthRoutes)
+}

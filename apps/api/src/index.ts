@@ -1,0 +1,3 @@
+export { app, type AppOptions } from './app.js'
+export { buildServer, startServer, loggerOptions } from './server.js'
+export { loadApiConfig, ApiEnvSchema, type ApiConfig } from './config.js'

@@ -1,0 +1,50 @@
+import closeWithGrace from 'close-with-grace'
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import { maskedUrl } from 'fastify-firstpromoter'
+import { app, type AppOptions } from './app.js'
+import type { ApiConfig } from './config.js'
+
+const WEBHOOK_PREFIX = '/webhooks/firstpromoter'
+
+/**
+ * Logger settings for the api: JSON to stdout, and no secret in any line. The webhook route masks
+ * its own URL; this covers every other line (404s, other methods on the webhook path) and headers.
+ */
+export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'>): FastifyServerOptions['logger'] {
+  return {
+    level: config.LOG_LEVEL,
+    name: 'api',
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[REDACTED]' },
+    serializers: {
+      req: (req: { method: string, url: string, ip?: string }) => ({ method: req.method, url: maskedUrl(req.url, WEBHOOK_PREFIX), remoteAddress: req.ip })
+    }
+  }
+}
+
+/** Builds the Fastify instance with the app registered (not listening). */
+export async function buildServer (options: AppOptions, fastifyOptions: FastifyServerOptions = {}) {
+  const server = Fastify({
+    logger: loggerOptions(options.config),
+    // Behind a proxy the client address is in X-Forwarded-For.
+    trustProxy: true,
+    return503OnClosing: true,
+    ...fastifyOptions
+  })
+  await server.register(app, options)
+  return server
+}
+
+/**
+ * Listens on PORT and closes gracefully on SIGINT/SIGTERM: stop accepting, let in-flight requests
+ * finish within SHUTDOWN_TIMEOUT_MS, then close the pools.
+ */
+export async function startServer (options: AppOptions) {
+  const server = await buildServer(options)
+  closeWithGrace({ delay: options.config.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
+    if (err) server.log.error({ err }, 'api closing after an error')
+    else server.log.info({ signal }, 'api shutting down')
+    await server.close()
+  })
+  await server.listen({ port: options.config.PORT, host: options.config.HOST })
+  return server
+}

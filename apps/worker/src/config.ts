@@ -1,0 +1,20 @@
+import { CommonEnv, loadEnv } from '@fp-webhooks/config'
+import { Type, type Static } from '@sinclair/typebox'
+
+export const WorkerEnvSchema = Type.Object({
+  ...CommonEnv,
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
+  FP_LEDGER_UNITS: Type.String({ default: 'free_months,credits,points' }),
+  FP_GRANTS_MODULE: Type.Optional(Type.String({ minLength: 1 })),
+  FP_HANDLERS_MODULE: Type.Optional(Type.String({ minLength: 1 })),
+  SWEEP_INTERVAL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  RECONCILE_INTERVAL_MS: Type.Integer({ minimum: 0, default: 3_600_000 }),
+  FP_API_RATE_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 400, default: 300 }),
+  LOCK_DURATION_MS: Type.Integer({ minimum: 1000, default: 30_000 })
+})
+export type WorkerConfig = Static<typeof WorkerEnvSchema>
+
+/** Parses the worker's environment once. @throws ConfigError naming each bad variable */
+export function loadWorkerConfig (env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return loadEnv(WorkerEnvSchema, env)
+}

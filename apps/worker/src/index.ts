@@ -1,0 +1,7 @@
+export { createWorker, type CreateWorkerOptions, type FulfilmentWorker } from './worker.js'
+export { PermanentGrantError, DEFAULT_LEDGER_UNITS, type GrantFunction, type GrantFunctions, type GrantContext } from './grants.js'
+export { reconcile, type PayoutSource, type ReconcileReport } from './reconcile.js'
+export { sweep, type SweepReport } from './sweep.js'
+export { createFulfilmentCloser, type ApiCredentials, type FulfilmentCloser } from './closer.js'
+export { loadWorkerConfig, WorkerEnvSchema, type WorkerConfig } from './config.js'
+export { applyProjections } from './projections.js'

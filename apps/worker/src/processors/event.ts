@@ -1,0 +1,30 @@
+import { UnrecoverableError, type Job } from 'bullmq'
+import { getEvent, markEventAttemptFailed, markEventProcessed } from '@fp-webhooks/db'
+import type { EventJobData } from '@fp-webhooks/queue'
+import type { WorkerDeps } from '../deps.js'
+import { applyProjections } from '../projections.js'
+
+/**
+ * Processes one stored event: projections first (one transaction, idempotent), then the
+ * integrator's typed handlers. A throwing handler makes the job retry, so handlers must tolerate
+ * running again; the projections do.
+ */
+export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): Promise<'processed' | 'skipped'> {
+  const { inboxId } = job.data
+  const event = await getEvent(deps.db, inboxId)
+  if (!event) throw new UnrecoverableError(`inbox row ${inboxId} does not exist`)
+  if (event.state === 'processed') return 'skipped'
+  try {
+    await deps.db.transaction((tx) => applyProjections(tx, event))
+    const data = (event.payload as { data?: unknown } | null)?.data
+    const context = { eventId: event.eventId, eventType: event.eventType, eventCreatedAt: event.eventCreatedAt, inboxId }
+    for (const handler of deps.handlers.handlersFor(event.eventType)) await handler(data as never, context)
+    await markEventProcessed(deps.db, inboxId)
+    return 'processed'
+  } catch (err) {
+    const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
+    await markEventAttemptFailed(deps.db, inboxId, (err as Error).message?.slice(0, 2000) ?? String(err), final)
+    deps.log.warn({ inboxId, eventType: event.eventType, final, err: { message: (err as Error).message } }, 'event processing failed')
+    throw err
+  }
+}

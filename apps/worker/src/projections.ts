@@ -1,0 +1,147 @@
+import {
+  recordPromoterAcceptance,
+  upsertLead,
+  upsertPromoter,
+  upsertReward,
+  type LeadRow,
+  type PromoterRow,
+  type RewardRow,
+  type Tx,
+  type WebhookEvent
+} from '@fp-webhooks/db'
+
+type Obj = Record<string, unknown>
+interface Version { sourceAt: Date, sourceEventId: number }
+
+const obj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Obj : undefined)
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
+const id = (v: unknown): number | null => {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v
+  if (typeof v === 'string' && /^[0-9]{1,15}$/.test(v)) return Number(v)
+  return null
+}
+const date = (v: unknown): Date | null => {
+  if (typeof v !== 'string') return null
+  const d = new Date(v)
+  return Number.isNaN(d.getTime()) ? null : d
+}
+const balance = (v: unknown): Record<string, number> | null => {
+  const o = obj(v)
+  if (!o) return null
+  return Object.fromEntries(Object.entries(o).filter(([, n]) => typeof n === 'number')) as Record<string, number>
+}
+const FIRST_PAYMENT = new Set(['lead_becomes_referral', 'new_customer'])
+
+/*
+ * Each builder returns every versioned column (null when the event lacks it): a row is the state
+ * of its newest event, never a merge of several, so the order of arrival cannot matter.
+ */
+function promoterRow (p: Obj, promoterId: number, v: Version): PromoterRow {
+  return {
+    id: promoterId,
+    status: str(p.status),
+    custId: str(p.cust_id),
+    email: str(p.email),
+    parentPromoterId: id(p.parent_promoter_id),
+    defaultRefId: str(p.default_ref_id),
+    earningsBalance: balance(p.earnings_balance),
+    currentBalance: balance(p.current_balance),
+    paidBalance: balance(p.paid_balance),
+    profile: obj(p.profile) ?? null,
+    fpCreatedAt: date(p.created_at),
+    ...v
+  }
+}
+
+function leadRow (l: Obj, leadId: number, v: Version, context: { promoterId?: number | null, promotionId?: number | null, firstPaymentAt?: Date | null }): LeadRow {
+  const promotion = obj(l.promotion)
+  return {
+    id: leadId,
+    state: str(l.state) ?? str(l.status),
+    email: str(l.email),
+    uid: str(l.uid),
+    promoterId: id(obj(l.promoter)?.id) ?? id(promotion?.promoter_id) ?? context.promoterId ?? null,
+    promotionId: id(promotion?.id) ?? context.promotionId ?? null,
+    planName: str(l.plan_name),
+    customerSince: date(l.customer_since),
+    cancelledAt: date(l.cancelled_at),
+    fpCreatedAt: date(l.created_at),
+    firstPaymentAt: context.firstPaymentAt ?? null,
+    ...v
+  }
+}
+
+function rewardRow (r: Obj, rewardId: number, v: Version): RewardRow {
+  const amount = typeof r.amount === 'number' ? Math.trunc(r.amount) : null
+  const conversion = typeof r.conversion_amount === 'number' ? Math.trunc(r.conversion_amount) : null
+  return {
+    id: rewardId,
+    status: str(r.status),
+    amount,
+    unit: str(r.unit),
+    billingEventId: str(r.event_id) ?? (typeof r.event_id === 'number' ? String(r.event_id) : null),
+    conversionAmount: conversion,
+    tierLevel: typeof r.tier_level === 'number' ? Math.trunc(r.tier_level) : null,
+    promoterId: id(obj(r.promoter)?.id),
+    leadId: id(obj(r.lead)?.id),
+    fpCreatedAt: date(r.created_at),
+    ...v
+  }
+}
+
+async function promoterFrom (tx: Tx, p: unknown, v: Version): Promise<number | null> {
+  const o = obj(p)
+  const pid = id(o?.id)
+  if (o && pid !== null) await upsertPromoter(tx, promoterRow(o, pid, v))
+  return pid
+}
+
+/**
+ * Applies one stored v1 event to the promoters, leads and rewards projections.
+ * @returns false when the event carries nothing to project (unknown type, v2, no usable ids)
+ */
+export async function applyProjections (tx: Tx, event: WebhookEvent): Promise<boolean> {
+  const eventId = id(event.eventId)
+  const data = obj(obj(event.payload)?.data)
+  if (event.source !== 'v1' || eventId === null || !data) return false
+  const v: Version = { sourceAt: event.eventCreatedAt ?? event.receivedAt, sourceEventId: eventId }
+
+  switch (event.eventType) {
+    case 'lead_signup':
+    case 'lead_becomes_referral':
+    case 'new_customer':
+    case 'lead_cancelled': {
+      const leadId = id(data.id)
+      if (leadId === null) return false
+      await promoterFrom(tx, data.promoter, v)
+      const firstPaymentAt = FIRST_PAYMENT.has(event.eventType) ? (date(data.customer_since) ?? v.sourceAt) : null
+      await upsertLead(tx, leadRow(data, leadId, v, { firstPaymentAt }))
+      return true
+    }
+    case 'promoter_signed_up':
+    case 'promoter_signs_up':
+      return (await promoterFrom(tx, data.promoter, v)) !== null
+    case 'promoter_accepted': {
+      const pid = await promoterFrom(tx, data.promoter, v)
+      if (pid === null) return false
+      await recordPromoterAcceptance(tx, pid, id(obj(data.campaign)?.id) ?? id(obj(data.promotion)?.campaign_id), v.sourceAt, eventId)
+      return true
+    }
+    case 'reward_created': {
+      const rewardId = id(data.id)
+      if (rewardId === null) return false
+      const promoterId = await promoterFrom(tx, data.promoter, v)
+      await upsertReward(tx, rewardRow(data, rewardId, v))
+      const lead = obj(data.lead)
+      const leadId = id(lead?.id)
+      if (lead && leadId !== null) {
+        await upsertLead(tx, leadRow(lead, leadId, v, { promoterId, promotionId: id(obj(data.promotion)?.id) }))
+      }
+      return true
+    }
+    case 'fulfilment_pending':
+      return (await promoterFrom(tx, data.promoter, v)) !== null
+    default:
+      return false
+  }
+}

@@ -1,0 +1,133 @@
+import { and, eq, inArray, lt, or, sql } from 'drizzle-orm'
+import type { FulfilmentFacts, FulfilmentStatus } from 'fastify-firstpromoter'
+import type { DbOrTx } from './client.js'
+import { fulfilmentAnswers, fulfilments, type ApiCloseState } from './schema.js'
+
+export type Fulfilment = typeof fulfilments.$inferSelect
+
+const statusColumns = {
+  id: fulfilments.id,
+  state: fulfilments.state,
+  failureReason: fulfilments.failureReason
+}
+
+/**
+ * Inserts the fulfilment unless it exists; a fulfilment's facts never change once recorded.
+ * @returns its current status
+ */
+export async function upsertFulfilment (
+  db: DbOrTx,
+  facts: FulfilmentFacts,
+  extra: { source?: 'webhook' | 'reconcile', firstEventId?: string | null, answeredPending?: boolean } = {}
+): Promise<FulfilmentStatus> {
+  const inserted = await db.insert(fulfilments).values({
+    ...facts,
+    source: extra.source ?? 'webhook',
+    firstEventId: extra.firstEventId ?? null,
+    answeredPending: extra.answeredPending ?? false
+  }).onConflictDoNothing({ target: fulfilments.id }).returning(statusColumns)
+  if (inserted[0]) return inserted[0]
+  const existing = await getFulfilmentStatus(db, facts.id)
+  /* c8 ignore next -- the row exists: the insert above conflicted with it */
+  if (!existing) throw new Error(`fulfilment ${facts.id} vanished`)
+  return existing
+}
+
+export async function getFulfilmentStatus (db: DbOrTx, id: number): Promise<FulfilmentStatus | null> {
+  const rows = await db.select(statusColumns).from(fulfilments).where(eq(fulfilments.id, id))
+  return rows[0] ?? null
+}
+
+export async function getFulfilment (db: DbOrTx, id: number): Promise<Fulfilment | undefined> {
+  const rows = await db.select().from(fulfilments).where(eq(fulfilments.id, id))
+  return rows[0]
+}
+
+/** Locks the row for the rest of the transaction: two grants of one fulfilment queue up here. */
+export async function lockFulfilment (tx: DbOrTx, id: number): Promise<Fulfilment | undefined> {
+  const rows = await tx.select().from(fulfilments).where(eq(fulfilments.id, id)).for('update')
+  return rows[0]
+}
+
+export async function markGranting (db: DbOrTx, id: number): Promise<void> {
+  await db.update(fulfilments)
+    .set({ state: 'granting', updatedAt: new Date(), attempts: sql`${fulfilments.attempts} + 1` })
+    .where(and(eq(fulfilments.id, id), inArray(fulfilments.state, ['pending', 'granting'])))
+}
+
+/** Marks it granted; when FirstPromoter was told "pending" the API close becomes due. */
+export async function markGranted (db: DbOrTx, id: number, closeViaApi: boolean): Promise<{ closeDue: boolean }> {
+  const rows = await db.update(fulfilments)
+    .set({
+      state: 'granted',
+      grantedAt: new Date(),
+      updatedAt: new Date(),
+      lastError: null,
+      failureReason: null,
+      apiClose: sql`case when ${closeViaApi}::boolean and ${fulfilments.answeredPending} then 'pending' else ${fulfilments.apiClose} end`
+    })
+    .where(eq(fulfilments.id, id))
+    .returning({ apiClose: fulfilments.apiClose })
+  return { closeDue: rows[0]?.apiClose === 'pending' }
+}
+
+export async function markAttemptFailed (db: DbOrTx, id: number, error: string): Promise<void> {
+  await db.update(fulfilments)
+    .set({ state: 'pending', lastError: error, updatedAt: new Date() })
+    .where(and(eq(fulfilments.id, id), inArray(fulfilments.state, ['pending', 'granting'])))
+}
+
+export async function markFailed (db: DbOrTx, id: number, reason: string): Promise<void> {
+  await db.update(fulfilments)
+    .set({ state: 'failed', failureReason: reason, lastError: reason, updatedAt: new Date() })
+    .where(and(eq(fulfilments.id, id), inArray(fulfilments.state, ['pending', 'granting'])))
+}
+
+/** An operator's retry: a failed fulfilment goes back to pending. @returns whether it was failed */
+export async function resetFailed (db: DbOrTx, id: number): Promise<boolean> {
+  const rows = await db.update(fulfilments)
+    .set({ state: 'pending', failureReason: null, updatedAt: new Date() })
+    .where(and(eq(fulfilments.id, id), eq(fulfilments.state, 'failed')))
+    .returning({ id: fulfilments.id })
+  return rows.length > 0
+}
+
+export async function recordAnswer (
+  db: DbOrTx,
+  answer: { fulfilmentId: number, eventId: string | null, statusCode: number, reason: string | null }
+): Promise<void> {
+  await db.insert(fulfilmentAnswers).values(answer)
+}
+
+/**
+ * The state to answer with. A fulfilment not yet granted or failed is marked `answeredPending` in
+ * the same statement; the row lock makes this wait for a grant in progress, so either the grant
+ * sees the mark (and closes through the API) or this sees the grant (and answers 200).
+ */
+export async function settleAnswer (db: DbOrTx, id: number): Promise<FulfilmentStatus | null> {
+  const rows = await db.update(fulfilments)
+    .set({ answeredPending: sql`${fulfilments.answeredPending} or ${fulfilments.state} in ('pending', 'granting')` })
+    .where(eq(fulfilments.id, id))
+    .returning(statusColumns)
+  return rows[0] ?? null
+}
+
+export async function listAnswers (db: DbOrTx, fulfilmentId: number) {
+  return db.select().from(fulfilmentAnswers).where(eq(fulfilmentAnswers.fulfilmentId, fulfilmentId)).orderBy(fulfilmentAnswers.id)
+}
+
+export async function setApiClose (db: DbOrTx, id: number, state: ApiCloseState, error: string | null = null): Promise<void> {
+  await db.update(fulfilments)
+    .set({ apiClose: state, apiCloseError: error, ...(state === 'done' ? { apiClosedAt: new Date() } : {}), updatedAt: new Date() })
+    .where(eq(fulfilments.id, id))
+}
+
+/** Pending fulfilments not touched for a while: their grant job may have been lost. */
+export async function listStalePendingFulfilments (db: DbOrTx, olderThanMs: number, limit: number) {
+  return db.select({ id: fulfilments.id }).from(fulfilments)
+    .where(and(
+      or(eq(fulfilments.state, 'pending'), eq(fulfilments.state, 'granting')),
+      lt(fulfilments.updatedAt, new Date(Date.now() - olderThanMs))
+    ))
+    .limit(limit)
+}

@@ -1,0 +1,61 @@
+import { sql, type SQL } from 'drizzle-orm'
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
+import type { DbOrTx } from './client.js'
+import { leads, promoters, rewards } from './schema.js'
+
+export type PromoterRow = typeof promoters.$inferInsert
+export type LeadRow = typeof leads.$inferInsert
+export type RewardRow = typeof rewards.$inferInsert
+
+/*
+ * Every projection row holds the state of the newest event that described it. An upsert wins only
+ * when its (FirstPromoter time, event id) is greater than the row's, so events applied in any order,
+ * or twice, end in the same state.
+ */
+function newer (table: PgTable & { sourceAt: PgColumn, sourceEventId: PgColumn }): SQL {
+  return sql`(excluded.source_at, excluded.source_event_id) > (${table.sourceAt}, ${table.sourceEventId})`
+}
+
+/** `set` for an upsert: every given column takes the incoming value. */
+function takeAll<T extends Record<string, unknown>> (row: T, except: readonly string[] = []): Record<string, SQL> {
+  const out: Record<string, SQL> = {}
+  for (const key of Object.keys(row)) {
+    if (key === 'id' || except.includes(key)) continue
+    const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+    out[key] = sql.raw(`excluded."${snake}"`)
+  }
+  out.updatedAt = sql`now()`
+  return out
+}
+
+export async function upsertPromoter (db: DbOrTx, row: PromoterRow): Promise<void> {
+  const { campaignId: _c, acceptedAt: _a, acceptedEventId: _e, ...versioned } = row
+  await db.insert(promoters).values(versioned)
+    .onConflictDoUpdate({ target: promoters.id, set: takeAll(versioned), setWhere: newer(promoters) })
+}
+
+/**
+ * A `promoter_accepted` event: the campaign is versioned apart from the rest of the promoter,
+ * because no other event carries it.
+ */
+export async function recordPromoterAcceptance (db: DbOrTx, promoterId: number, campaignId: number | null, at: Date, eventId: number): Promise<void> {
+  await db.update(promoters)
+    .set({ campaignId, acceptedAt: at, acceptedEventId: eventId })
+    .where(sql`${promoters.id} = ${promoterId} and (${promoters.acceptedAt} is null or (${at}::timestamptz, ${eventId}::bigint) > (${promoters.acceptedAt}, ${promoters.acceptedEventId}))`)
+}
+
+export async function upsertLead (db: DbOrTx, row: LeadRow): Promise<void> {
+  const { firstPaymentAt, ...versioned } = row
+  await db.insert(leads).values({ ...versioned, firstPaymentAt })
+    .onConflictDoUpdate({ target: leads.id, set: takeAll(versioned), setWhere: newer(leads) })
+  if (firstPaymentAt) {
+    // The earliest first payment wins whatever the order; `least` ignores a null.
+    await db.update(leads).set({ firstPaymentAt: sql`least(${leads.firstPaymentAt}, ${firstPaymentAt}::timestamptz)` })
+      .where(sql`${leads.id} = ${row.id}`)
+  }
+}
+
+export async function upsertReward (db: DbOrTx, row: RewardRow): Promise<void> {
+  await db.insert(rewards).values(row)
+    .onConflictDoUpdate({ target: rewards.id, set: takeAll(row), setWhere: newer(rewards) })
+}

@@ -1,0 +1,176 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex
+} from 'drizzle-orm/pg-core'
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+const fpId = (name: string) => bigint(name, { mode: 'number' })
+
+/**
+ * The inbox: one row per delivery accepted. `dedupeKey` is set for events that must collapse
+ * into one even when FirstPromoter gives them different ids (the two "first payment" events).
+ */
+export const webhookEvents = pgTable('webhook_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  source: text('source').$type<'v1' | 'v2'>().notNull(),
+  eventId: text('event_id').notNull(),
+  eventType: text('event_type').notNull(),
+  dedupeKey: text('dedupe_key'),
+  eventCreatedAt: tstz('event_created_at'),
+  receivedAt: tstz('received_at').notNull().defaultNow(),
+  payload: jsonb('payload').$type<unknown>(),
+  state: text('state').$type<EventState>().notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  processedAt: tstz('processed_at'),
+  prunedAt: tstz('pruned_at')
+}, (t) => [
+  uniqueIndex('webhook_events_source_event_id_uq').on(t.source, t.eventId),
+  uniqueIndex('webhook_events_dedupe_key_uq').on(t.dedupeKey),
+  index('webhook_events_pending_idx').on(t.receivedAt).where(sql`${t.state} = 'pending'`),
+  index('webhook_events_type_received_idx').on(t.eventType, t.receivedAt)
+])
+
+export type EventState = 'pending' | 'processed' | 'failed'
+
+/** Deliveries that could not be accepted; the body is kept (capped, secrets scrubbed) for a human. */
+export const quarantine = pgTable('quarantine', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  receivedAt: tstz('received_at').notNull().defaultNow(),
+  reason: text('reason').notNull(),
+  statusCode: smallint('status_code').notNull(),
+  details: jsonb('details').$type<unknown>(),
+  contentType: text('content_type'),
+  bodySize: integer('body_size').notNull(),
+  body: text('body'),
+  bodyTruncated: boolean('body_truncated').notNull().default(false),
+  resubmittedAt: tstz('resubmitted_at'),
+  resubmittedEventId: bigint('resubmitted_event_id', { mode: 'number' })
+}, (t) => [index('quarantine_received_idx').on(t.receivedAt)])
+
+export type FulfilmentState = 'pending' | 'granting' | 'granted' | 'failed'
+export type ApiCloseState = 'not_needed' | 'pending' | 'done' | 'failed'
+
+/** One row per FirstPromoter fulfilment (`fulfilment_pending.data.id`, a v1 payout id). */
+export const fulfilments = pgTable('fulfilments', {
+  id: fpId('id').primaryKey(),
+  source: text('source').$type<'webhook' | 'reconcile'>().notNull().default('webhook'),
+  unit: text('unit').notNull(),
+  amount: bigint('amount', { mode: 'number' }).notNull(),
+  /** The rewarded party: `cust:<cust_id>` when FirstPromoter knows the integrator's id, else `promoter:<id>`. */
+  beneficiary: text('beneficiary').notNull(),
+  promoterId: fpId('promoter_id'),
+  custId: text('cust_id'),
+  promoterEmail: text('promoter_email'),
+  state: text('state').$type<FulfilmentState>().notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  failureReason: text('failure_reason'),
+  firstEventId: text('first_event_id'),
+  createdAt: createdAt(),
+  updatedAt: tstz('updated_at').notNull().defaultNow(),
+  grantedAt: tstz('granted_at'),
+  /** Set once we have answered FirstPromoter with a non-200 2xx: it still thinks the fulfilment is pending. */
+  answeredPending: boolean('answered_pending').notNull().default(false),
+  apiClose: text('api_close').$type<ApiCloseState>().notNull().default('not_needed'),
+  apiClosedAt: tstz('api_closed_at'),
+  apiCloseError: text('api_close_error')
+}, (t) => [index('fulfilments_state_idx').on(t.state, t.updatedAt)])
+
+/** Every answer we gave FirstPromoter for a fulfilment, in order. */
+export const fulfilmentAnswers = pgTable('fulfilment_answers', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  fulfilmentId: fpId('fulfilment_id').notNull().references(() => fulfilments.id, { onDelete: 'cascade' }),
+  eventId: text('event_id'),
+  statusCode: smallint('status_code').notNull(),
+  reason: text('reason'),
+  answeredAt: tstz('answered_at').notNull().defaultNow()
+}, (t) => [index('fulfilment_answers_fulfilment_idx').on(t.fulfilmentId, t.answeredAt)])
+
+/**
+ * The reward ledger. The unique fulfilment id makes a second grant impossible at the database
+ * level, whatever the workers do. A balance is `sum(amount)` per (beneficiary, unit).
+ */
+export const ledgerEntries = pgTable('ledger_entries', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  fulfilmentId: fpId('fulfilment_id').notNull().references(() => fulfilments.id),
+  beneficiary: text('beneficiary').notNull(),
+  promoterId: fpId('promoter_id'),
+  custId: text('cust_id'),
+  unit: text('unit').notNull(),
+  amount: bigint('amount', { mode: 'number' }).notNull(),
+  grantedAt: tstz('granted_at').notNull().defaultNow()
+}, (t) => [
+  uniqueIndex('ledger_entries_fulfilment_uq').on(t.fulfilmentId),
+  index('ledger_entries_balance_idx').on(t.beneficiary, t.unit)
+])
+
+/*
+ * Projections. `sourceAt` / `sourceEventId` are FirstPromoter's event time and id of the state a row
+ * holds; an upsert only wins when its (time, id) is newer, so arrival order does not matter.
+ */
+const projectionVersion = () => ({
+  sourceAt: tstz('source_at').notNull(),
+  sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
+  updatedAt: tstz('updated_at').notNull().defaultNow()
+})
+
+export const promoters = pgTable('promoters', {
+  id: fpId('id').primaryKey(),
+  status: text('status'),
+  custId: text('cust_id'),
+  email: text('email'),
+  parentPromoterId: fpId('parent_promoter_id'),
+  defaultRefId: text('default_ref_id'),
+  /** From `promoter_accepted` only, versioned on its own: other events carry no campaign. */
+  campaignId: fpId('campaign_id'),
+  acceptedAt: tstz('accepted_at'),
+  acceptedEventId: bigint('accepted_event_id', { mode: 'number' }),
+  earningsBalance: jsonb('earnings_balance').$type<Record<string, number> | null>(),
+  currentBalance: jsonb('current_balance').$type<Record<string, number> | null>(),
+  paidBalance: jsonb('paid_balance').$type<Record<string, number> | null>(),
+  profile: jsonb('profile').$type<unknown>(),
+  fpCreatedAt: tstz('fp_created_at'),
+  ...projectionVersion()
+})
+
+export const leads = pgTable('leads', {
+  id: fpId('id').primaryKey(),
+  state: text('state'),
+  email: text('email'),
+  uid: text('uid'),
+  promoterId: fpId('promoter_id'),
+  promotionId: fpId('promotion_id'),
+  planName: text('plan_name'),
+  customerSince: tstz('customer_since'),
+  cancelledAt: tstz('cancelled_at'),
+  /** When the first payment happened (`lead_becomes_referral` / `new_customer`); the earliest wins. */
+  firstPaymentAt: tstz('first_payment_at'),
+  fpCreatedAt: tstz('fp_created_at'),
+  ...projectionVersion()
+}, (t) => [index('leads_promoter_idx').on(t.promoterId)])
+
+export const rewards = pgTable('rewards', {
+  id: fpId('id').primaryKey(),
+  status: text('status'),
+  amount: bigint('amount', { mode: 'number' }),
+  unit: text('unit'),
+  billingEventId: text('billing_event_id'),
+  conversionAmount: bigint('conversion_amount', { mode: 'number' }),
+  tierLevel: integer('tier_level'),
+  promoterId: fpId('promoter_id'),
+  leadId: fpId('lead_id'),
+  fpCreatedAt: tstz('fp_created_at'),
+  ...projectionVersion()
+}, (t) => [index('rewards_promoter_idx').on(t.promoterId)])

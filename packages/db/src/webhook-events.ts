@@ -1,0 +1,49 @@
+import { and, asc, eq, lt, sql } from 'drizzle-orm'
+import type { DbOrTx } from './client.js'
+import { webhookEvents } from './schema.js'
+
+export type WebhookEvent = typeof webhookEvents.$inferSelect
+export type NewWebhookEvent = typeof webhookEvents.$inferInsert
+
+/**
+ * Inserts an inbox row unless one with the same (source, event id) or dedupe key exists.
+ * @returns the new row's id, or null for a duplicate
+ */
+export async function insertEvent (db: DbOrTx, event: NewWebhookEvent): Promise<number | null> {
+  const rows = await db.insert(webhookEvents).values(event).onConflictDoNothing().returning({ id: webhookEvents.id })
+  return rows[0]?.id ?? null
+}
+
+export async function getEvent (db: DbOrTx, id: number): Promise<WebhookEvent | undefined> {
+  const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.id, id))
+  return rows[0]
+}
+
+export async function markEventProcessed (db: DbOrTx, id: number): Promise<void> {
+  await db.update(webhookEvents)
+    .set({ state: 'processed', processedAt: new Date(), lastError: null, attempts: sql`${webhookEvents.attempts} + 1` })
+    .where(eq(webhookEvents.id, id))
+}
+
+export async function markEventAttemptFailed (db: DbOrTx, id: number, error: string, final: boolean): Promise<void> {
+  await db.update(webhookEvents)
+    .set({ lastError: error, attempts: sql`${webhookEvents.attempts} + 1`, ...(final ? { state: 'failed' as const } : {}) })
+    .where(eq(webhookEvents.id, id))
+}
+
+/** Puts a failed event back to `pending`, so the next enqueue (or sweep) processes it again. */
+export async function resetEvent (db: DbOrTx, id: number): Promise<void> {
+  await db.update(webhookEvents).set({ state: 'pending', lastError: null }).where(eq(webhookEvents.id, id))
+}
+
+/**
+ * Inbox rows still pending after `olderThanMs`: stored while the queue was unreachable, or whose
+ * job was lost. The outbox sweeper enqueues them again.
+ */
+export async function listStalePendingEvents (db: DbOrTx, olderThanMs: number, limit: number) {
+  return db.select({ id: webhookEvents.id, eventType: webhookEvents.eventType })
+    .from(webhookEvents)
+    .where(and(eq(webhookEvents.state, 'pending'), lt(webhookEvents.receivedAt, new Date(Date.now() - olderThanMs))))
+    .orderBy(asc(webhookEvents.receivedAt))
+    .limit(limit)
+}

@@ -1,0 +1,62 @@
+import type { Delivery, FulfilmentFacts } from './seams.js'
+import type { FulfilmentPendingData, V1Envelope, V2Envelope } from './schemas.js'
+
+const FIRST_PAYMENT = new Set(['lead_becomes_referral', 'new_customer'])
+
+function toDate (value: unknown): Date | null {
+  if (typeof value !== 'string') return null
+  const d = new Date(value)
+  return Number.isNaN(d.getTime()) ? null : d
+}
+
+function idOf (value: unknown): number | null {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value
+  if (typeof value === 'string' && /^[0-9]{1,15}$/.test(value)) return Number(value)
+  return null
+}
+
+/**
+ * The facts of a fulfilment. The rewarded party is the promoter: by the integrator's own user id
+ * (`cust_id`) when FirstPromoter has one, else by FirstPromoter's promoter id.
+ */
+export function fulfilmentFacts (data: FulfilmentPendingData, keepEmail: boolean): FulfilmentFacts {
+  const promoter = data.promoter
+  const promoterId = idOf(promoter.id)
+  const custId = typeof promoter.cust_id === 'string' && promoter.cust_id.trim() !== '' ? promoter.cust_id.trim() : null
+  return {
+    id: idOf(data.id)!,
+    unit: data.unit,
+    amount: Number(data.amount),
+    beneficiary: custId !== null ? `cust:${custId}` : `promoter:${promoterId}`,
+    promoterId,
+    custId,
+    promoterEmail: keepEmail && typeof promoter.email === 'string' && promoter.email !== '' ? promoter.email : null
+  }
+}
+
+/** A v1 delivery, from an envelope that passed validation and redaction. */
+export function v1Delivery (envelope: V1Envelope, fulfilment?: FulfilmentFacts): Delivery {
+  const type = envelope.event.type
+  const leadId = FIRST_PAYMENT.has(type) ? idOf((envelope.data as { id?: unknown }).id) : null
+  return {
+    source: 'v1',
+    eventId: String(envelope.event.id),
+    eventType: type,
+    eventCreatedAt: toDate(envelope.event.created_at),
+    // Both "first payment" events of a lead collapse into one inbox row (SPEC §2).
+    dedupeKey: leadId !== null ? `v1:first_payment:lead:${leadId}` : null,
+    payload: envelope,
+    ...(fulfilment ? { fulfilment } : {})
+  }
+}
+
+export function v2Delivery (envelope: V2Envelope): Delivery {
+  return {
+    source: 'v2',
+    eventId: envelope.event_id,
+    eventType: envelope.event_type,
+    eventCreatedAt: toDate(envelope.timestamp),
+    dedupeKey: null,
+    payload: envelope
+  }
+}

@@ -1,0 +1,111 @@
+import { FST_FIRSTPROMOTER_OPTIONS } from './errors.js'
+import type { HandlerRegistry } from './handlers.js'
+import type { FirstPromoterDispatcher, FirstPromoterStore } from './seams.js'
+
+export const DEFAULT_PREFIX = '/webhooks/firstpromoter'
+export const DEFAULT_BODY_LIMIT = 1024 * 1024
+export const DEFAULT_FULFILMENT_WAIT_MS = 2000
+export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1000
+export const DEFAULT_QUARANTINE_BODY_LIMIT = 64 * 1024
+export const MIN_SECRET_LENGTH = 16
+/** FirstPromoter gives up after about 15 s; the wait must leave room for storage and the answer. */
+export const MAX_FULFILMENT_WAIT_MS = 10_000
+
+export interface FastifyFirstPromoterOptions {
+  /** URL secret(s): the last path segment of the webhook URL. Several during a rotation. Required. */
+  secrets: string | readonly string[]
+  /** Durable storage of deliveries and fulfilments. Required. */
+  store: FirstPromoterStore
+  /** The job queue that processes events and grants fulfilments. Required. */
+  dispatcher: FirstPromoterDispatcher
+  /** Route prefix; the route is `POST {prefix}/:secret`. Default `/webhooks/firstpromoter`. */
+  prefix?: string
+  /** Largest body accepted, in bytes; larger answers 413. Default 1 MiB. */
+  bodyLimit?: number
+  /** How long a `fulfilment_pending` delivery waits for its grant before answering 202. Default 2000 ms. */
+  fulfilmentWaitMs?: number
+  /** How long to wait for the queue before treating it as unreachable. Default 1000 ms. */
+  enqueueTimeoutMs?: number
+  /** Extra JSON paths to mask before storing and logging, dot-separated, `*` for any key. */
+  redactPaths?: readonly string[]
+  /** `'drop'` masks emails, profiles, tax forms, notes and promo codes before storing. Default `'keep'`. */
+  personalData?: 'keep' | 'drop'
+  /** Also accept FirstPromoter's v2 webhook envelope on the same route. Default false. */
+  acceptV2?: boolean
+  /** Largest part of a rejected body kept in quarantine, in bytes. Default 64 KiB. */
+  quarantineBodyLimit?: number
+  /** A handler registry shared with the worker; one is created when omitted. */
+  handlers?: HandlerRegistry
+}
+
+export interface NormalizedOptions {
+  secrets: readonly string[]
+  store: FirstPromoterStore
+  dispatcher: FirstPromoterDispatcher
+  prefix: string
+  bodyLimit: number
+  fulfilmentWaitMs: number
+  enqueueTimeoutMs: number
+  redactPaths: readonly string[][]
+  personalData: 'keep' | 'drop'
+  acceptV2: boolean
+  quarantineBodyLimit: number
+}
+
+function positiveInt (name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new FST_FIRSTPROMOTER_OPTIONS(`${name} must be an integer from 0 to ${max}, got ${String(value)}`)
+  }
+  return value
+}
+
+function hasMethods (value: unknown, methods: readonly string[]): boolean {
+  return typeof value === 'object' && value !== null &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+}
+
+/**
+ * Checks the options once, at registration, and fills in the defaults.
+ * @throws FST_FIRSTPROMOTER_OPTIONS (a TypeError) naming the first bad option
+ */
+export function normalizeOptions (options: FastifyFirstPromoterOptions): NormalizedOptions {
+  const raw: unknown = options?.secrets
+  const secrets = (typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw : [])
+    .map((s: unknown) => (typeof s === 'string' ? s.trim() : ''))
+    .filter((s: string) => s !== '')
+  if (secrets.length === 0) throw new FST_FIRSTPROMOTER_OPTIONS('secrets must list at least one secret')
+  for (const s of secrets) {
+    if (s.length < MIN_SECRET_LENGTH) throw new FST_FIRSTPROMOTER_OPTIONS(`every secret must be at least ${MIN_SECRET_LENGTH} characters`)
+    if (!/^[A-Za-z0-9._~-]+$/.test(s)) throw new FST_FIRSTPROMOTER_OPTIONS('secrets may only use URL-safe characters: A-Z a-z 0-9 . _ ~ -')
+  }
+  if (!hasMethods(options.store, ['record', 'quarantine', 'fulfilmentStatus', 'settleAnswer', 'noteAnswer'])) {
+    throw new FST_FIRSTPROMOTER_OPTIONS('store must implement record, quarantine, fulfilmentStatus, settleAnswer and noteAnswer')
+  }
+  if (!hasMethods(options.dispatcher, ['enqueueEvent', 'enqueueGrant', 'waitForGrant'])) {
+    throw new FST_FIRSTPROMOTER_OPTIONS('dispatcher must implement enqueueEvent, enqueueGrant and waitForGrant')
+  }
+  const prefix = options.prefix ?? DEFAULT_PREFIX
+  if (typeof prefix !== 'string' || (prefix !== '' && !prefix.startsWith('/')) || prefix.endsWith('/')) {
+    throw new FST_FIRSTPROMOTER_OPTIONS('prefix must be empty or start with "/" and not end with "/"')
+  }
+  const personalData = options.personalData ?? 'keep'
+  if (personalData !== 'keep' && personalData !== 'drop') throw new FST_FIRSTPROMOTER_OPTIONS('personalData must be "keep" or "drop"')
+  const redactPaths = (options.redactPaths ?? []).map((p) => {
+    if (typeof p !== 'string' || p.trim() === '') throw new FST_FIRSTPROMOTER_OPTIONS('redactPaths must be non-empty dot paths')
+    return p.split('.')
+  })
+  return {
+    secrets,
+    store: options.store,
+    dispatcher: options.dispatcher,
+    prefix,
+    bodyLimit: positiveInt('bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT),
+    fulfilmentWaitMs: positiveInt('fulfilmentWaitMs', options.fulfilmentWaitMs, DEFAULT_FULFILMENT_WAIT_MS, MAX_FULFILMENT_WAIT_MS),
+    enqueueTimeoutMs: positiveInt('enqueueTimeoutMs', options.enqueueTimeoutMs, DEFAULT_ENQUEUE_TIMEOUT_MS, MAX_FULFILMENT_WAIT_MS),
+    redactPaths,
+    personalData,
+    acceptV2: options.acceptV2 === true,
+    quarantineBodyLimit: positiveInt('quarantineBodyLimit', options.quarantineBodyLimit, DEFAULT_QUARANTINE_BODY_LIMIT)
+  }
+}

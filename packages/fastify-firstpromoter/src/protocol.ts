@@ -1,0 +1,54 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { NormalizedOptions } from './options.js'
+import type { FulfilmentState, FulfilmentStatus } from './seams.js'
+import { withTimeout } from './timeout.js'
+
+export interface FulfilmentAnswer {
+  /** 200 granted (FirstPromoter closes it), 202 still pending (it asks again later), 422 failed for good. */
+  statusCode: 200 | 202 | 422
+  state: 'granted' | 'pending' | 'failed'
+  reason: string | null
+}
+
+const GRANTED: FulfilmentAnswer = { statusCode: 200, state: 'granted', reason: null }
+
+function fromState (state: FulfilmentState, failureReason: string | null): FulfilmentAnswer | null {
+  if (state === 'granted') return GRANTED
+  if (state === 'failed') return { statusCode: 422, state: 'failed', reason: failureReason ?? 'grant failed' }
+  return null
+}
+
+/**
+ * The `fulfilment_pending` status-code protocol (SPEC §1). 200 only once the grant has committed;
+ * 202 while it is queued, running or retrying; 422 when it failed for good, so that FirstPromoter's
+ * retries end in `has_issues` for a human to see.
+ */
+export async function answerFulfilment (opts: NormalizedOptions, recorded: FulfilmentStatus, log: FastifyBaseLogger): Promise<FulfilmentAnswer> {
+  const settledAlready = fromState(recorded.state, recorded.failureReason)
+  if (settledAlready) return settledAlready
+
+  const id = recorded.id
+  let queued = true
+  try {
+    await withTimeout(opts.dispatcher.enqueueGrant({ fulfilmentId: id }), opts.enqueueTimeoutMs)
+  } catch (err) {
+    queued = false
+    log.warn({ fulfilmentId: id, err: { message: (err as Error).message } }, 'firstpromoter: queue unreachable, grant left for the sweeper')
+  }
+  if (queued && opts.fulfilmentWaitMs > 0) {
+    await opts.dispatcher.waitForGrant(id, opts.fulfilmentWaitMs).catch((err: Error) => {
+      log.warn({ fulfilmentId: id, err: { message: err.message } }, 'firstpromoter: could not wait for the grant')
+    })
+  }
+
+  // The answer comes from the store, which also notes, in the same statement, that FirstPromoter
+  // is about to hear "pending": a grant that commits after this still gets closed through the API.
+  let settled: FulfilmentStatus | null
+  try {
+    settled = await opts.store.settleAnswer(id)
+  } catch (err) {
+    log.warn({ fulfilmentId: id, err: { message: (err as Error).message } }, 'firstpromoter: could not read the fulfilment, answering pending')
+    settled = null
+  }
+  return (settled && fromState(settled.state, settled.failureReason)) ?? { statusCode: 202, state: 'pending', reason: null }
+}

@@ -1,0 +1,94 @@
+/*
+ * The plugin owns HTTP and the protocol; it owns no tables and no queues. A team plugs its storage
+ * and its job queue in through these two interfaces (the repo ships Postgres and BullMQ ones).
+ */
+
+export type FulfilmentState = 'pending' | 'granting' | 'granted' | 'failed'
+
+/** Who and what a fulfilment rewards, taken from `fulfilment_pending.data`. */
+export interface FulfilmentFacts {
+  /** FirstPromoter's fulfilment id (`data.id`, a v1 payout id). */
+  id: number
+  unit: string
+  amount: number
+  /** `cust:<cust_id>` when FirstPromoter knows the integrator's user id, else `promoter:<id>`. */
+  beneficiary: string
+  promoterId: number | null
+  custId: string | null
+  promoterEmail: string | null
+}
+
+/** A delivery that passed the secret and envelope checks, already redacted. */
+export interface Delivery {
+  source: 'v1' | 'v2'
+  eventId: string
+  eventType: string
+  eventCreatedAt: Date | null
+  /** Set when events with different ids mean one thing (the two "first payment" events of a lead). */
+  dedupeKey: string | null
+  payload: unknown
+  fulfilment?: FulfilmentFacts
+}
+
+export interface FulfilmentStatus {
+  id: number
+  state: FulfilmentState
+  failureReason: string | null
+}
+
+export interface RecordResult {
+  /** The inbox row, or null when the delivery was a duplicate. */
+  inboxId: number | null
+  duplicate: boolean
+  fulfilment?: FulfilmentStatus
+}
+
+export interface QuarantineEntry {
+  reason: string
+  statusCode: number
+  details: unknown
+  contentType: string | null
+  bodySize: number
+  /** Secrets already scrubbed; null when the body was never read (too large). */
+  body: string | null
+  bodyTruncated: boolean
+}
+
+export interface FulfilmentAnswer {
+  fulfilmentId: number
+  eventId: string
+  statusCode: number
+  reason: string | null
+}
+
+export interface FirstPromoterStore {
+  /**
+   * Stores the delivery durably (inbox row, deduped on the event id and `dedupeKey`) and, for a
+   * fulfilment, upserts it keyed on its id, in one transaction. Must have committed when it resolves.
+   * @throws when storage is unreachable (the plugin answers 503)
+   */
+  record: (delivery: Delivery) => Promise<RecordResult>
+  /** Keeps a rejected body for a human. Best effort: the plugin logs a failure and answers anyway. */
+  quarantine: (entry: QuarantineEntry) => Promise<void>
+  fulfilmentStatus: (id: number) => Promise<FulfilmentStatus | null>
+  /**
+   * Reads the fulfilment's state for the answer and, when it is not yet granted or failed, notes
+   * atomically that FirstPromoter is being told "pending", so that a grant committing after this
+   * read knows it must close the fulfilment through the API. Waits for a grant in progress to commit.
+   */
+  settleAnswer: (id: number) => Promise<FulfilmentStatus | null>
+  /** Appends to the fulfilment's answer history. Best effort: a failure is logged, not answered. */
+  noteAnswer: (answer: FulfilmentAnswer) => Promise<void>
+}
+
+export interface FirstPromoterDispatcher {
+  /** Queues the processing of an ordinary event. Enqueuing the same inbox row twice is harmless. */
+  enqueueEvent: (job: { inboxId: number, eventType: string }) => Promise<void>
+  /** Queues the grant of a fulfilment, with a job id derived from the fulfilment id. */
+  enqueueGrant: (job: { fulfilmentId: number }) => Promise<void>
+  /**
+   * Resolves when the fulfilment's grant job has finished (either way) or after `timeoutMs`,
+   * whichever is first. The plugin reads the outcome from the store, never from the queue.
+   */
+  waitForGrant: (fulfilmentId: number, timeoutMs: number) => Promise<void>
+}

@@ -1,0 +1,39 @@
+import type { TSchema } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { FulfilmentPendingDataSchema, V1EnvelopeSchema, V1EventSchema, V2EnvelopeSchema } from './schemas.js'
+
+export interface FieldError {
+  /** JSON pointer of the field, e.g. `/data/amount`. */
+  path: string
+  message: string
+}
+
+const MAX_ERRORS = 10
+
+function compile<T extends TSchema> (schema: T, prefix = '') {
+  const check = TypeCompiler.Compile(schema)
+  return {
+    check: (value: unknown) => check.Check(value),
+    /** The first few errors, one per field, with the path a sender can act on. */
+    errors (value: unknown): FieldError[] {
+      const seen = new Set<string>()
+      const out: FieldError[] = []
+      for (const e of check.Errors(value)) {
+        const path = prefix + e.path
+        if (seen.has(path)) continue
+        seen.add(path)
+        out.push({ path: path || '/', message: e.message })
+        if (out.length >= MAX_ERRORS) break
+      }
+      return out
+    }
+  }
+}
+
+export const v1Envelope = compile(V1EnvelopeSchema)
+export const v1Event = compile(V1EventSchema)
+export const v2Envelope = compile(V2EnvelopeSchema)
+export const fulfilmentData = compile(FulfilmentPendingDataSchema, '/data')
+
+/** Whether `value` has what a fulfilment needs (id, amount, unit, promoter id): a v1 payout passes too. */
+export const fulfilmentPendingCheck = (value: unknown): boolean => fulfilmentData.check(value)

@@ -1,0 +1,86 @@
+import type { EventEmitter } from 'node:events'
+import { Queue, QueueEvents } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { FirstPromoterDispatcher } from 'fastify-firstpromoter'
+import { createProducerConnection, createWorkerConnection } from './connection.js'
+import { EVENT_JOB_OPTIONS, GRANT_JOB_OPTIONS } from './job-options.js'
+import { DEFAULT_PREFIX, EVENTS_QUEUE, GRANTS_QUEUE, JOB, eventJobId, grantJobId, type EventJobData, type GrantJobData } from './names.js'
+
+export interface BullDispatcherOptions {
+  redisUrl: string
+  /** BullMQ key prefix. Default `fpw`. */
+  prefix?: string
+}
+
+/**
+ * The plugin's dispatcher on BullMQ. Producers use a fail-fast connection; waiting for a grant
+ * listens on the grants queue's event stream (one blocking connection per process).
+ * @returns the dispatcher plus the queues (for metrics and admin) and `close()`
+ */
+export function createBullDispatcher (options: BullDispatcherOptions) {
+  const prefix = options.prefix ?? DEFAULT_PREFIX
+  const connection: Redis = createProducerConnection(options.redisUrl)
+  // ioredis emits 'error' on every failed reconnect; the answers already say what matters.
+  connection.on('error', () => {})
+  const grants = new Queue<GrantJobData>(GRANTS_QUEUE, { connection, prefix })
+  const events = new Queue<EventJobData>(EVENTS_QUEUE, { connection, prefix })
+  grants.on('error', () => {})
+  events.on('error', () => {})
+
+  let queueEvents: QueueEvents | undefined
+  const grantEvents = (): QueueEvents => {
+    if (!queueEvents) {
+      const eventsConnection = createWorkerConnection(options.redisUrl)
+      eventsConnection.on('error', () => {})
+      queueEvents = new QueueEvents(GRANTS_QUEUE, { connection: eventsConnection, prefix })
+      queueEvents.on('error', () => {})
+      queueEvents.setMaxListeners(0)
+    }
+    return queueEvents
+  }
+
+  const dispatcher: FirstPromoterDispatcher = {
+    async enqueueEvent ({ inboxId, eventType }) {
+      await events.add(JOB.event, { inboxId, eventType }, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(inboxId) })
+    },
+    async enqueueGrant ({ fulfilmentId }) {
+      await grants.add(JOB.grant, { fulfilmentId }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(fulfilmentId) })
+    },
+    async waitForGrant (fulfilmentId, timeoutMs) {
+      const qe = grantEvents()
+      // Per-job events (`completed:<id>`) are emitted but not in BullMQ's typed listener map.
+      const emitter = qe as unknown as EventEmitter
+      const jobId = grantJobId(fulfilmentId)
+      await new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined
+        const done = () => {
+          clearTimeout(timer)
+          emitter.off(`completed:${jobId}`, done)
+          emitter.off(`failed:${jobId}`, done)
+          resolve()
+        }
+        timer = setTimeout(done, timeoutMs)
+        emitter.on(`completed:${jobId}`, done)
+        emitter.on(`failed:${jobId}`, done)
+        // The job may have finished before the listeners were in place.
+        qe.waitUntilReady()
+          .then(() => grants.getJobState(jobId))
+          .then((state) => { if (state === 'completed' || state === 'failed') done() })
+          .catch(done)
+      })
+    }
+  }
+
+  return {
+    dispatcher,
+    queues: { grants, events },
+    connection,
+    async close () {
+      await queueEvents?.close()
+      await Promise.all([grants.close(), events.close()])
+      await connection.quit().catch(() => connection.disconnect())
+    }
+  }
+}
+
+export type BullDispatcher = ReturnType<typeof createBullDispatcher>

@@ -1,0 +1,27 @@
+/** Queue names; with the BullMQ `prefix` they make the Redis keys. */
+export const GRANTS_QUEUE = 'fp-grants'
+export const EVENTS_QUEUE = 'fp-events'
+export const MAINTENANCE_QUEUE = 'fp-maintenance'
+
+export const JOB = {
+  grant: 'grant',
+  event: 'event',
+  closeFulfilment: 'close-fulfilment',
+  sweep: 'sweep',
+  reconcile: 'reconcile'
+} as const
+
+export interface GrantJobData { fulfilmentId: number }
+export interface EventJobData { inboxId: number, eventType: string }
+export interface CloseJobData { fulfilmentId: number }
+export interface ReconcileJobData { campaignId?: number }
+
+/*
+ * Deterministic job ids make enqueuing twice harmless. BullMQ ids must not be bare integers
+ * nor contain ':', hence the prefixes.
+ */
+export const grantJobId = (fulfilmentId: number) => `grant-${fulfilmentId}`
+export const eventJobId = (inboxId: number) => `event-${inboxId}`
+export const closeJobId = (fulfilmentId: number) => `close-${fulfilmentId}`
+
+export const DEFAULT_PREFIX = 'fpw'

@@ -1,0 +1,3 @@
+export { createTestDatabase, TEST_PG_URL } from './database.js'
+export { createRedisPrefix, TEST_REDIS_URL } from './redis.js'
+export { captureLogs } from './logs.js'
