@@ -26,6 +26,7 @@ export async function app (fastify: FastifyInstance, opts: AppOptions): Promise<
   const { config } = opts
   const db = createDb(config.DATABASE_URL, { max: 20, connectTimeout: 3, applicationName: 'firstpromoter-api' })
   const queue = createBullDispatcher({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX })
+  if (!await queue.ready()) fastify.log.warn('Redis is not reachable yet; deliveries are stored and enqueued once it is')
   fastify.decorate('db', db)
   fastify.decorate('queue', queue)
   fastify.addHook('onClose', async () => {

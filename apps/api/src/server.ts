@@ -10,9 +10,10 @@ const WEBHOOK_PREFIX = '/webhooks/firstpromoter'
  * Logger settings for the api: JSON to stdout, and no secret in any line. The webhook route masks
  * its own URL; this covers every other line (404s, other methods on the webhook path) and headers.
  */
-export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'>): FastifyServerOptions['logger'] {
+export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'>, stream?: NodeJS.WritableStream) {
   return {
     level: config.LOG_LEVEL,
+    ...(stream ? { stream } : {}),
     name: 'api',
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[REDACTED]' },
     serializers: {
@@ -21,10 +22,13 @@ export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'>): FastifySer
   }
 }
 
-/** Builds the Fastify instance with the app registered (not listening). */
-export async function buildServer (options: AppOptions, fastifyOptions: FastifyServerOptions = {}) {
+/**
+ * Builds the Fastify instance with the app registered (not listening).
+ * @param logStream where log lines go (stdout by default; tests capture them)
+ */
+export async function buildServer (options: AppOptions, { logStream, ...fastifyOptions }: FastifyServerOptions & { logStream?: NodeJS.WritableStream } = {}) {
   const server = Fastify({
-    logger: loggerOptions(options.config),
+    logger: loggerOptions(options.config, logStream),
     // Behind a proxy the client address is in X-Forwarded-For.
     trustProxy: true,
     return503OnClosing: true,

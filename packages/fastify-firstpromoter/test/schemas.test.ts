@@ -152,7 +152,7 @@ t.test('the envelope accepts what the receiver must store and ignore', async (t)
   t.notOk(event.Check(unknownType), 'not a known event')
 
   // An ordinary event is never refused for a detail in data: only the advisory check notices.
-  const lead = load('lead_signup') as { data: Record<string, unknown> }
+  const lead = load('lead_signup.json') as { data: Record<string, unknown> }
   const odd = { ...lead, data: { ...lead.data, id: 'abc', promotion: { hidden: 'no' } } }
   t.same(strictErrors(odd), [], 'passes the strict checks')
   t.notOk(event.Check(odd), 'the advisory check reports it')
@@ -163,7 +163,7 @@ t.test('the envelope accepts what the receiver must store and ignore', async (t)
 })
 
 t.test('the fulfilment facts ignore malformed details elsewhere', async (t) => {
-  const base = load('fulfilment_pending') as { data: { promoter: object, campaign: object } }
+  const base = load('fulfilment_pending.json') as { data: { promoter: object, campaign: object } }
   const data = {
     ...base.data,
     campaign: { ...base.data.campaign, private: 'no' },
@@ -213,12 +213,14 @@ t.test('types', async (t) => {
   const described: Fulfilment = facts
   t.equal(described.unit, 'credits')
 
-  // The union narrows on event.type.
+  // TypeScript does not narrow a union on a nested discriminant (event.type), so a V1Event's data
+  // is typed through V1EventDataByType once the type is known.
   const payload = load('reward_created.json')
   if (event.Check(payload)) {
     const known: V1Event = payload
-    if (known.event.type === 'reward_created') t.equal(known.data.unit, 'cash')
-    else t.fail('narrowed to the wrong member')
+    const data = known.data as V1EventDataByType['reward_created']
+    t.equal(known.event.type, 'reward_created')
+    t.equal(data.unit, 'cash')
   } else {
     t.fail('reward_created example must match')
   }

@@ -28,9 +28,10 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
   events.on('error', () => {})
 
   let queueEvents: QueueEvents | undefined
+  let eventsConnection: Redis | undefined
   const grantEvents = (): QueueEvents => {
     if (!queueEvents) {
-      const eventsConnection = createWorkerConnection(options.redisUrl)
+      eventsConnection = createWorkerConnection(options.redisUrl)
       eventsConnection.on('error', () => {})
       queueEvents = new QueueEvents(GRANTS_QUEUE, { connection: eventsConnection, prefix })
       queueEvents.on('error', () => {})
@@ -75,10 +76,23 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
     dispatcher,
     queues: { grants, events },
     connection,
+    /**
+     * Resolves once Redis is connected, or after `timeoutMs`: the producer connection fails fast
+     * instead of queueing commands, so the first deliveries after a start would otherwise miss it.
+     */
+    async ready (timeoutMs = 2000): Promise<boolean> {
+      if (connection.status === 'ready') return true
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => { connection.off('ready', onReady); resolve(false) }, timeoutMs)
+        function onReady () { clearTimeout(timer); resolve(true) }
+        connection.once('ready', onReady)
+      })
+    },
     async close () {
       await queueEvents?.close()
       await Promise.all([grants.close(), events.close()])
-      await connection.quit().catch(() => connection.disconnect())
+      // BullMQ leaves connections it was given open.
+      for (const c of [connection, eventsConnection]) await c?.quit().catch(() => c.disconnect())
     }
   }
 }

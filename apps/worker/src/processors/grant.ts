@@ -2,7 +2,6 @@ import { UnrecoverableError, type Job } from 'bullmq'
 import {
   getFulfilment,
   insertLedgerEntry,
-  lockFulfilment,
   markAttemptFailed,
   markFailed,
   markGranted,
@@ -23,7 +22,7 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 
 /**
  * Grants one fulfilment exactly once. The ledger row (unique on the fulfilment id), the
- * integrator's grant and the state change commit in one transaction, under a row lock, so
+ * integrator's grant and the state change commit in one transaction, so
  * duplicates, retries, crashes and concurrent workers cannot grant twice.
  * @throws UnrecoverableError when the grant can never succeed (the fulfilment is marked failed)
  */
@@ -49,8 +48,11 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
   await markGranting(db, id)
   try {
     const outcome = await db.transaction(async (tx) => {
-      const row = await lockFulfilment(tx, id)
+      const row = await getFulfilment(tx, id)
       if (!row || row.state === 'granted' || row.state === 'failed') return { grantedNow: false, closeDue: false, state: row?.state }
+      // The unique ledger row is the lock: a concurrent grant of this fulfilment waits here for our
+      // commit, then finds the row taken. The fulfilment row itself is locked only by markGranted,
+      // just before commit, so an answer being settled for FirstPromoter never waits on a slow grant.
       const entry = await insertLedgerEntry(tx, {
         fulfilmentId: id,
         beneficiary: row.beneficiary,

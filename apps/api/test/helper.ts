@@ -1,0 +1,109 @@
+import { readFileSync, readdirSync } from 'node:fs'
+import { createDb } from '@fp-webhooks/db'
+import { captureLogs, createRedisPrefix, createTestDatabase, TEST_REDIS_URL } from '@fp-webhooks/testing'
+import { createWorker, type CreateWorkerOptions } from '@fp-webhooks/worker'
+import { pino } from 'pino'
+import { buildServer } from '../src/server.js'
+import { loadApiConfig, type ApiConfig } from '../src/config.js'
+import type { HandlerRegistry } from 'fastify-firstpromoter'
+
+export const SECRET = 'test-secret-0123456789abcdef'
+export const OLD_SECRET = 'old-secret-abcdef0123456789'
+export const WEBHOOK = `/webhooks/firstpromoter/${SECRET}`
+
+interface T {
+  teardown: (fn: () => unknown) => void
+}
+
+const FIXTURES = new URL('./fixtures/', import.meta.url)
+export const fixtureNames = () => readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
+/** A fresh copy of a fixture payload. */
+export function fixture<T = any> (name: string): T {
+  return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'))
+}
+
+let nextId = 900_000_000 + Math.floor(Math.random() * 1_000_000) * 10
+/** A unique id, so that deliveries of one test never dedupe against another's. */
+export const uniqueId = () => ++nextId
+
+/** A fulfilment_pending delivery with fresh event and fulfilment ids. */
+export function fulfilmentPayload (overrides: { id?: number, unit?: string, amount?: number, custId?: string } = {}) {
+  const body = fixture('fulfilment_pending.json')
+  body.event.id = uniqueId()
+  body.data.id = overrides.id ?? uniqueId()
+  if (overrides.unit) body.data.unit = overrides.unit
+  if (overrides.amount !== undefined) body.data.amount = overrides.amount
+  if (overrides.custId !== undefined) body.data.promoter.cust_id = overrides.custId
+  return body
+}
+
+export interface BuildOptions {
+  env?: Record<string, string>
+  handlers?: HandlerRegistry
+}
+
+/**
+ * The api app on its own database and Redis prefix, with every log line captured.
+ * @returns the server (use `inject`), its config, a Drizzle handle for assertions and the logs
+ */
+export async function build (t: T, options: BuildOptions = {}) {
+  const { url } = await createTestDatabase(t)
+  const prefix = createRedisPrefix(t)
+  const config: ApiConfig = loadApiConfig({
+    DATABASE_URL: url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    FP_WEBHOOK_SECRET: `${SECRET},${OLD_SECRET}`,
+    FP_FULFILMENT_WAIT_MS: '1500',
+    LOG_LEVEL: 'info',
+    ...options.env
+  })
+  const logs = captureLogs()
+  const server = await buildServer({ config, handlers: options.handlers }, { logStream: logs.stream })
+  await server.ready()
+  const check = createDb(url, { max: 2 })
+  t.teardown(async () => {
+    await server.close()
+    await check.close()
+  })
+  return { server, config, db: check.db, sql: check.sql, logs, dbUrl: url, prefix }
+}
+
+/** A worker on the same database and queues as `app`. */
+export async function startWorker (t: T, app: { dbUrl: string, prefix: string }, options: Partial<CreateWorkerOptions> = {}) {
+  const handle = createDb(app.dbUrl, { max: 10 })
+  const worker = await createWorker({
+    db: handle.db,
+    redisUrl: TEST_REDIS_URL,
+    prefix: app.prefix,
+    logger: pino({ level: 'silent' }),
+    sweepIntervalMs: 0,
+    reconcileIntervalMs: 0,
+    ...options
+  })
+  t.teardown(async () => {
+    await worker.close()
+    await handle.close()
+  })
+  return worker
+}
+
+export function post (server: { inject: Function }, body: unknown, options: { url?: string, headers?: Record<string, string> } = {}) {
+  return server.inject({
+    method: 'POST',
+    url: options.url ?? WEBHOOK,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    payload: typeof body === 'string' ? body : JSON.stringify(body)
+  }) as Promise<{ statusCode: number, json: () => any, body: string, headers: Record<string, string> }>
+}
+
+export async function waitFor (predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await predicate()) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

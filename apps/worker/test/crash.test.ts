@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
+import { getBalance } from '@fp-webhooks/db'
+import { GRANTS_QUEUE, GRANT_JOB_OPTIONS, JOB, grantJobId } from '@fp-webhooks/queue'
+import { TEST_REDIS_URL, fixturePath, fulfilment, ledgerCount, seedFulfilment, setup, waitFor, waitForState, type TestContext } from './helper.js'
+
+const SCRIPT = fileURLToPath(fixturePath('worker-process.mjs'))
+const LOCK_MS = 2000
+
+interface WorkerProcess {
+  child: ChildProcess
+  lines: string[]
+  exited: Promise<unknown>
+  waitForLine: (line: string, timeoutMs?: number) => Promise<void>
+}
+
+function spawnWorker (ctx: TestContext, block: boolean, live: Set<ChildProcess>): WorkerProcess {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: ctx.dbUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: ctx.prefix,
+    LOCK_DURATION_MS: String(LOCK_MS)
+  }
+  if (block) env.BLOCK = '1'
+  else delete env.BLOCK
+  const child = spawn(process.execPath, [SCRIPT], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  live.add(child)
+  const lines: string[] = []
+  let stderr = ''
+  let buffered = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk
+    const parts = buffered.split('\n')
+    buffered = parts.pop() ?? ''
+    lines.push(...parts)
+  })
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const exited = once(child, 'exit').then((args) => { live.delete(child); return args })
+  return {
+    child,
+    lines,
+    exited,
+    waitForLine: (line, timeoutMs = 10_000) => waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`worker process exited (${child.exitCode}): ${stderr}`)
+        return lines.includes(line)
+      },
+      timeoutMs,
+      () => `"${line}" from the worker process (stdout so far: ${JSON.stringify(lines)}, stderr: ${stderr})`
+    )
+  }
+}
+
+t.test('a worker SIGKILLed mid-grant: the next process grants exactly once', async (t) => {
+  const ctx = await setup(t)
+  const live = new Set<ChildProcess>()
+  t.teardown(async () => {
+    for (const child of live) child.kill('SIGKILL')
+  })
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 })
+  const grants = new Queue(GRANTS_QUEUE, { connection: redis, prefix: ctx.prefix })
+  t.teardown(async () => {
+    await grants.close()
+    await redis.quit()
+  })
+
+  const granted: number[] = []
+  for (let cycle = 1; cycle <= 3; cycle++) {
+    const started = Date.now()
+    const blocked = spawnWorker(ctx, true, live)
+    await blocked.waitForLine('ready')
+    const f = await seedFulfilment(ctx.db, { unit: 'free_months', amount: cycle, custId: `crash_${cycle}` })
+    await grants.add(JOB.grant, { fulfilmentId: f.id }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(f.id) })
+
+    await blocked.waitForLine(`granting ${f.id}`)
+    blocked.child.kill('SIGKILL')
+    await blocked.exited
+    t.equal(await ledgerCount(ctx.db, f.id), 0, `cycle ${cycle}: no ledger row after the kill`)
+    t.not((await fulfilment(ctx.db, f.id)).state, 'granted', `cycle ${cycle}: not granted`)
+
+    const next = spawnWorker(ctx, false, live)
+    // The job is still "active" under the dead worker's lock; it is recovered once the lock expires.
+    const row = await waitForState(ctx.db, f.id, 'granted', 15_000)
+    t.equal(await ledgerCount(ctx.db, f.id), 1, `cycle ${cycle}: exactly one ledger row`)
+    t.ok(row.attempts >= 2, `cycle ${cycle}: the grant was attempted again (attempts ${row.attempts})`)
+    t.equal(await getBalance(ctx.db, `cust:crash_${cycle}`, 'free_months'), cycle)
+    await waitFor(async () => (await grants.getJobState(grantJobId(f.id))) === 'completed', 5000, 'the recovered job to complete')
+
+    next.child.kill('SIGTERM')
+    const [code] = await next.exited as [number | null]
+    t.equal(code, 0, `cycle ${cycle}: the second process shut down cleanly`)
+    granted.push(f.id)
+    t.comment(`cycle ${cycle} took ${Date.now() - started} ms`)
+  }
+
+  const rows = await ctx.sql`select fulfilment_id::int as id from ledger_entries order by fulfilment_id`
+  t.same(rows.map((r) => r.id), [...granted].sort((a, b) => a - b), 'one ledger row per fulfilment, nothing else')
+})

@@ -1,0 +1,169 @@
+import t from 'tap'
+import { getBalance } from '@fp-webhooks/db'
+import { grantJobId } from '@fp-webhooks/queue'
+import { PermanentGrantError, type GrantContext } from '../src/index.js'
+import { fulfilment, ledgerCount, ledgerRows, seedFulfilment, setup, sleep, startWorker, waitFor, waitForState } from './helper.js'
+
+t.test('the built-in ledger grant raises the beneficiary balance by the amount, once', async (t) => {
+  const ctx = await setup(t)
+  const worker = await startWorker(t, ctx)
+
+  const byPromoter = await seedFulfilment(ctx.db, { unit: 'free_months', amount: 3, custId: '' })
+  const byCustomer = await seedFulfilment(ctx.db, { unit: 'credits', amount: 250, custId: 'user_42' })
+  t.equal(byPromoter.beneficiary, `promoter:${byPromoter.promoterId}`)
+  t.equal(byCustomer.beneficiary, 'cust:user_42')
+
+  // Enqueued three times each: the deterministic job id makes the extra ones no-ops, and even a
+  // job that ran again would find the ledger row taken.
+  for (let i = 0; i < 3; i++) {
+    await worker.deps.enqueueGrant(byPromoter.id)
+    await worker.deps.enqueueGrant(byCustomer.id)
+  }
+  const a = await waitForState(ctx.db, byPromoter.id, 'granted')
+  const b = await waitForState(ctx.db, byCustomer.id, 'granted')
+  t.ok(a.grantedAt, 'grantedAt set')
+  t.equal(a.attempts, 1)
+  t.equal(b.attempts, 1)
+  t.equal(b.apiClose, 'not_needed', 'nothing to close without API credentials')
+
+  t.equal(await getBalance(ctx.db, `promoter:${byPromoter.promoterId}`, 'free_months'), 3)
+  t.equal(await getBalance(ctx.db, 'cust:user_42', 'credits'), 250)
+  t.equal(await getBalance(ctx.db, `promoter:${byCustomer.promoterId}`, 'credits'), 0, 'with a cust_id the promoter id is not credited')
+  t.equal(await getBalance(ctx.db, 'cust:user_42', 'free_months'), 0, 'balances are per unit')
+
+  // A job for an already granted fulfilment (another id, so BullMQ runs it) changes nothing.
+  await worker.queues.grants.add('grant', { fulfilmentId: byPromoter.id }, { jobId: `again-${byPromoter.id}` })
+  await waitFor(async () => (await worker.queues.grants.getJobState(`again-${byPromoter.id}`)) === 'completed', 5000, 'the repeat job')
+  const byFulfilment = (x: { fulfilment_id: string }, y: { fulfilment_id: string }) => Number(x.fulfilment_id) - Number(y.fulfilment_id)
+  t.same((await ledgerRows(ctx)).map((r) => ({ ...r })).sort(byFulfilment), [
+    { fulfilment_id: String(byPromoter.id), beneficiary: `promoter:${byPromoter.promoterId}`, unit: 'free_months', amount: '3' },
+    { fulfilment_id: String(byCustomer.id), beneficiary: 'cust:user_42', unit: 'credits', amount: '250' }
+  ].sort(byFulfilment), 'one ledger row per fulfilment')
+  t.equal(await getBalance(ctx.db, `promoter:${byPromoter.promoterId}`, 'free_months'), 3, 'still 3')
+})
+
+t.test('a unit with no grant function and not in ledgerUnits fails permanently', async (t) => {
+  const ctx = await setup(t)
+  const worker = await startWorker(t, ctx, { ledgerUnits: ['free_months'] })
+  const f = await seedFulfilment(ctx.db, { unit: 'credits', amount: 10 })
+  await worker.deps.enqueueGrant(f.id)
+
+  const row = await waitForState(ctx.db, f.id, 'failed')
+  t.match(row.failureReason, /"credits"/, 'the reason names the unit')
+  await waitFor(async () => (await worker.queues.grants.getJobState(grantJobId(f.id))) === 'failed', 5000, 'the job to fail')
+  const job = await worker.queues.grants.getJob(grantJobId(f.id))
+  t.equal(job?.attemptsMade, 1, 'not retried')
+  t.match(job?.failedReason, /credits/)
+  t.equal(await ledgerCount(ctx.db, f.id), 0, 'no ledger row')
+})
+
+t.test('PermanentGrantError ends the fulfilment failed with its reason, at once', async (t) => {
+  const ctx = await setup(t)
+  let calls = 0
+  const worker = await startWorker(t, ctx, {
+    grants: {
+      seats: () => {
+        calls++
+        throw new PermanentGrantError('customer acme-9 does not exist')
+      }
+    }
+  })
+  const f = await seedFulfilment(ctx.db, { unit: 'seats', amount: 2 })
+  await worker.deps.enqueueGrant(f.id)
+
+  const row = await waitForState(ctx.db, f.id, 'failed')
+  t.equal(row.failureReason, 'customer acme-9 does not exist')
+  await waitFor(async () => (await worker.queues.grants.getJobState(grantJobId(f.id))) === 'failed', 5000, 'the job to fail')
+  t.equal(calls, 1, 'no retry')
+  t.equal(await ledgerCount(ctx.db, f.id), 0, 'the ledger row was rolled back')
+  t.equal(row.grantedAt, null)
+})
+
+t.test('a transient error is retried; the grant lands once and the attempts are recorded', async (t) => {
+  const ctx = await setup(t)
+  let calls = 0
+  const worker = await startWorker(t, ctx, {
+    grants: {
+      free_months: () => {
+        calls++
+        if (calls <= 2) throw new Error(`billing API timed out (${calls})`)
+      }
+    }
+  })
+  const f = await seedFulfilment(ctx.db, { unit: 'free_months', amount: 1 })
+  await worker.queues.grants.add('grant', { fulfilmentId: f.id }, { jobId: grantJobId(f.id), attempts: 5, backoff: { type: 'fixed', delay: 50 } })
+
+  const row = await waitForState(ctx.db, f.id, 'granted')
+  t.equal(calls, 3, 'two failures, then success')
+  t.equal(row.attempts, 3, 'attempts recorded on the fulfilment')
+  t.equal(row.lastError, null, 'the last error is cleared by the grant')
+  t.equal(await ledgerCount(ctx.db, f.id), 1)
+  t.equal(await getBalance(ctx.db, f.beneficiary, 'free_months'), 1)
+  await waitFor(async () => (await worker.queues.grants.getJobState(grantJobId(f.id))) === 'completed', 5000, 'the job to complete')
+  const job = await worker.queues.grants.getJob(grantJobId(f.id))
+  t.equal(job?.attemptsMade, 3)
+})
+
+t.test('retries exhausted: failed with the last error, no ledger row', async (t) => {
+  const ctx = await setup(t)
+  const worker = await startWorker(t, ctx, {
+    grants: { points: () => { throw new Error('still down') } }
+  })
+  const f = await seedFulfilment(ctx.db, { unit: 'points', amount: 5 })
+  await worker.queues.grants.add('grant', { fulfilmentId: f.id }, { jobId: grantJobId(f.id), attempts: 2, backoff: { type: 'fixed', delay: 20 } })
+  const row = await waitForState(ctx.db, f.id, 'failed')
+  t.match(row.failureReason, /retries exhausted: still down/)
+  t.equal(row.attempts, 2)
+  t.equal(await ledgerCount(ctx.db, f.id), 0)
+})
+
+t.test('a custom grant writes its own table in the same transaction', async (t) => {
+  const ctx = await setup(t)
+  await ctx.sql`create table subscription_extensions (
+    id serial primary key, fulfilment_id bigint not null, customer text not null, months int not null, idempotency_key text not null)`
+
+  const seen: Array<Pick<GrantContext, 'idempotencyKey'> & { id: number }> = []
+  const behaviour = new Map<number, Array<'ok' | 'transient' | 'permanent'>>()
+  const worker = await startWorker(t, ctx, {
+    grants: {
+      subscription_months: async ({ fulfilment, tx, idempotencyKey }) => {
+        seen.push({ id: fulfilment.id, idempotencyKey })
+        await tx.execute(`insert into subscription_extensions (fulfilment_id, customer, months, idempotency_key)
+          values (${fulfilment.id}, '${fulfilment.beneficiary}', ${fulfilment.amount}, '${idempotencyKey}')`)
+        const next = behaviour.get(fulfilment.id)?.shift() ?? 'ok'
+        if (next === 'transient') throw new Error('billing API 503 after the insert')
+        if (next === 'permanent') throw new PermanentGrantError('plan cannot be extended')
+      }
+    }
+  })
+  const count = async (id: number) => Number((await ctx.sql`select count(*) as n from subscription_extensions where fulfilment_id = ${id}`)[0]?.n)
+
+  // Throws after its insert, then succeeds: only the successful attempt's row survives.
+  const retried = await seedFulfilment(ctx.db, { unit: 'subscription_months', amount: 6, custId: 'acct_7' })
+  behaviour.set(retried.id, ['transient'])
+  await worker.queues.grants.add('grant', { fulfilmentId: retried.id }, { jobId: grantJobId(retried.id), attempts: 3, backoff: { type: 'fixed', delay: 50 } })
+  await waitForState(ctx.db, retried.id, 'granted')
+  t.equal(await count(retried.id), 1, 'the failed attempt\'s row was rolled back with it')
+  t.equal(await ledgerCount(ctx.db, retried.id), 1)
+  const rows = await ctx.sql`select customer, months, idempotency_key from subscription_extensions where fulfilment_id = ${retried.id}`
+  t.same(rows.map((r) => ({ ...r })), [{ customer: 'cust:acct_7', months: 6, idempotency_key: `firstpromoter-fulfilment-${retried.id}` }])
+  t.same(seen.filter((s) => s.id === retried.id).map((s) => s.idempotencyKey),
+    [`firstpromoter-fulfilment-${retried.id}`, `firstpromoter-fulfilment-${retried.id}`], 'the same idempotency key on every attempt')
+
+  // Throws permanently after its insert: nothing of it remains, no partial grant.
+  const refused = await seedFulfilment(ctx.db, { unit: 'subscription_months', amount: 1 })
+  behaviour.set(refused.id, ['permanent'])
+  await worker.deps.enqueueGrant(refused.id)
+  const row = await waitForState(ctx.db, refused.id, 'failed')
+  t.equal(row.failureReason, 'plan cannot be extended')
+  t.equal(await count(refused.id), 0, 'its own row was rolled back')
+  t.equal(await ledgerCount(ctx.db, refused.id), 0, 'and the ledger row')
+
+  // Running the granted one again does not call the grant function again.
+  const before = seen.length
+  await worker.queues.grants.add('grant', { fulfilmentId: retried.id }, { jobId: `again-${retried.id}` })
+  await waitFor(async () => (await worker.queues.grants.getJobState(`again-${retried.id}`)) === 'completed', 5000, 'the repeat job')
+  await sleep(50)
+  t.equal(seen.length, before, 'grant function not called for a granted fulfilment')
+  t.equal(await count(retried.id), 1)
+})
