@@ -74,10 +74,11 @@ async function snapshot (ctx: TestContext) {
 }
 
 async function waitProcessed (ctx: TestContext, inboxIds: number[]) {
+  let rows: Array<{ id: string, event_type: string, state: string, last_error: string | null }> = []
   await waitFor(async () => {
-    const rows = await ctx.sql`select count(*)::int as n from webhook_events where id = any(${inboxIds}) and state = 'processed'`
-    return rows[0]?.n === inboxIds.length
-  }, 10_000, `inbox rows ${inboxIds.join(', ')} to be processed`)
+    rows = await ctx.sql`select id::text, event_type, state, last_error from webhook_events where id = any(${inboxIds}) order by id`
+    return rows.length === inboxIds.length && rows.every((r) => r.state === 'processed')
+  }, 10_000, () => `inbox rows to be processed: ${JSON.stringify(rows)}`)
 }
 
 t.test('projections end identical whatever the order, and on replay', async (t) => {
@@ -117,7 +118,9 @@ t.test('projections end identical whatever the order, and on replay', async (t) 
   const inOrder = await run([0, 1, 2, 3], false)
 
   // What the newest event says, and the earliest first payment.
-  const lead = inOrder.leads[0]
+  // Through drizzle's postgres-js driver timestamps come back as Postgres text: normalise them.
+  const iso = (v: unknown) => (typeof v === 'string' ? new Date(v).toISOString() : v)
+  const lead = Object.fromEntries(Object.entries(inOrder.leads[0] ?? {}).map(([k, v]) => [k, k.endsWith('_at') ? iso(v) : v]))
   t.equal(inOrder.leads.length, 1)
   t.match(lead, {
     id: String(LEAD_ID),
@@ -205,3 +208,28 @@ t.test('typed handlers run once per processed event, with the stored data', asyn
 })
 
 export type { FulfilmentWorker }
+
+t.test('promoter_accepted records the campaign, newest acceptance wins', async (t) => {
+  const ctx = await setup(t)
+  const worker = await startWorker(t, ctx)
+  const accepted = (campaignId: number, minutes: number) => {
+    const env = fixture<Envelope>('promoter_accepted.json')
+    env.event.id = uniqueId()
+    env.event.created_at = new Date(Date.parse('2024-10-03T11:57:31.228Z') + minutes * 60_000).toISOString()
+    env.data.promoter.id = PROMOTER_ID
+    env.data.campaign.id = campaignId
+    return env
+  }
+  // The newer acceptance arrives first; the older one must not take its place.
+  const ids: number[] = []
+  for (const env of [accepted(777, 10), accepted(13202, 0)]) {
+    const id = await record(ctx.db, env)
+    ids.push(id)
+    await worker.deps.enqueueEvent(id, env.event.type)
+    await waitProcessed(ctx, [id])
+  }
+  const rows = await ctx.sql`select campaign_id::int, accepted_at, accepted_event_id::text from promoters where id = ${PROMOTER_ID}`
+  t.equal(rows.length, 1)
+  t.equal(rows[0]?.campaign_id, 777, 'the newest acceptance\'s campaign')
+  t.equal(new Date(rows[0]?.accepted_at as string).toISOString(), '2024-10-03T12:07:31.228Z')
+})

@@ -41,7 +41,9 @@ export async function upsertPromoter (db: DbOrTx, row: PromoterRow): Promise<voi
 export async function recordPromoterAcceptance (db: DbOrTx, promoterId: number, campaignId: number | null, at: Date, eventId: number): Promise<void> {
   await db.update(promoters)
     .set({ campaignId, acceptedAt: at, acceptedEventId: eventId })
-    .where(sql`${promoters.id} = ${promoterId} and (${promoters.acceptedAt} is null or (${at}::timestamptz, ${eventId}::bigint) > (${promoters.acceptedAt}, ${promoters.acceptedEventId}))`)
+    // A Date in a raw `sql` template goes as an ISO string: drizzle's postgres-js driver turns off
+    // postgres.js's Date serialiser, so a bare Date fails to bind (ERR_INVALID_ARG_TYPE).
+    .where(sql`${promoters.id} = ${promoterId} and (${promoters.acceptedAt} is null or (${at.toISOString()}::timestamptz, ${eventId}::bigint) > (${promoters.acceptedAt}, ${promoters.acceptedEventId}))`)
 }
 
 export async function upsertLead (db: DbOrTx, row: LeadRow): Promise<void> {
@@ -49,8 +51,8 @@ export async function upsertLead (db: DbOrTx, row: LeadRow): Promise<void> {
   await db.insert(leads).values({ ...versioned, firstPaymentAt })
     .onConflictDoUpdate({ target: leads.id, set: takeAll(versioned), setWhere: newer(leads) })
   if (firstPaymentAt) {
-    // The earliest first payment wins whatever the order; `least` ignores a null.
-    await db.update(leads).set({ firstPaymentAt: sql`least(${leads.firstPaymentAt}, ${firstPaymentAt}::timestamptz)` })
+    // The earliest first payment wins whatever the order; `least` ignores a null. ISO string: see above.
+    await db.update(leads).set({ firstPaymentAt: sql`least(${leads.firstPaymentAt}, ${firstPaymentAt.toISOString()}::timestamptz)` })
       .where(sql`${leads.id} = ${row.id}`)
   }
 }

@@ -30,16 +30,22 @@ const SAME_FACT: Record<string, string> = {
  * projections are updated. Share one registry module between your api and your worker.
  * A handler that throws makes the event job retry, so handlers must be idempotent.
  */
-export function createHandlerRegistry () {
+export interface RegisterHandler<R> {
+  <T extends V1EventType>(type: T, handler: EventHandler<T>): R
+  (type: '*', handler: AnyEventHandler): R
+}
+
+export function createHandlerRegistry (): HandlerRegistry {
   const byType = new Map<string, AnyEventHandler[]>()
+  const on = ((type: string, handler: AnyEventHandler) => {
+    if (typeof handler !== 'function') throw new TypeError('handler must be a function')
+    const list = byType.get(type) ?? []
+    list.push(handler)
+    byType.set(type, list)
+    return registry
+  }) as RegisterHandler<HandlerRegistry>
   const registry = {
-    on<T extends V1EventType> (type: T | '*', handler: EventHandler<T> | AnyEventHandler) {
-      if (typeof handler !== 'function') throw new TypeError('handler must be a function')
-      const list = byType.get(type) ?? []
-      list.push(handler as AnyEventHandler)
-      byType.set(type, list)
-      return registry
-    },
+    on,
     /** The handlers that run for an event of `type`, in registration order, catch-all ones last. */
     handlersFor (type: string): AnyEventHandler[] {
       const alias = SAME_FACT[type]
@@ -58,4 +64,8 @@ export function createHandlerRegistry () {
   return registry
 }
 
-export type HandlerRegistry = ReturnType<typeof createHandlerRegistry>
+export interface HandlerRegistry {
+  on: RegisterHandler<HandlerRegistry>
+  handlersFor: (type: string) => AnyEventHandler[]
+  readonly size: number
+}

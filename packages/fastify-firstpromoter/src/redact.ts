@@ -12,6 +12,7 @@ export const MAX_DEPTH = 64
 export class NestingTooDeepError extends Error {
   constructor () {
     super(`JSON nested deeper than ${MAX_DEPTH} levels`)
+    this.name = 'NestingTooDeepError'
   }
 }
 

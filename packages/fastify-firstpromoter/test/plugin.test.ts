@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs'
+import { Writable } from 'node:stream'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import fastifyFirstPromoter from '../src/index.js'
+import { SECRET, memorySeams } from './helper.js'
+
+const example = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
+
+async function existingServer (t: Test, grant?: Parameters<typeof memorySeams>[0]) {
+  const lines: string[] = []
+  const stream = new Writable({ write (c, _e, cb) { lines.push(c.toString()); cb() } })
+  const app = Fastify({ logger: { level: 'info', stream } })
+  // The team's own routes, registered before and after the plugin, keep their behaviour.
+  app.post('/api/things', async (req) => ({ got: req.body }))
+  const seams = memorySeams(grant)
+  let decorator: FastifyInstance['firstpromoter'] | undefined
+  // Registered inside a prefixed scope of the app: the decorator lives in that scope.
+  await app.register(async (scope) => {
+    await scope.register(fastifyFirstPromoter, { secrets: [SECRET], store: seams.store, dispatcher: seams.dispatcher, prefix: '/fp', fulfilmentWaitMs: 0 })
+    decorator = scope.firstpromoter
+  }, { prefix: '/hooks' })
+  await app.ready()
+  t.teardown(() => app.close())
+  return { app, fp: decorator!, seams, logs: () => lines.join('') }
+}
+
+const post = (app: ReturnType<typeof Fastify>, url: string, body: unknown) =>
+  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })
+
+t.test('registers in an existing server under its prefix without touching other routes', async (t) => {
+  const { app, fp, seams, logs } = await existingServer(t)
+  const res = await post(app, `/hooks/fp/${SECRET}`, example('lead_signup.json'))
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { received: true, duplicate: false })
+  t.equal(seams.inbox.size, 1)
+  t.same(seams.enqueued, ['event-1'])
+  t.equal(fp.prefix, '/hooks/fp')
+  const own = await post(app, '/api/things', { a: 1 })
+  t.same(own.json(), { got: { a: 1 } }, "the app's own JSON parser is untouched")
+  t.notMatch(logs(), SECRET)
+  t.match(logs(), '/hooks/fp/[REDACTED]')
+})
+
+t.test('the status-code protocol over a store of your own', async (t) => {
+  const outcomes = new Map<number, 'granted' | 'failed' | 'pending'>()
+  const { app, seams } = await existingServer(t, async (id) => outcomes.get(id) ?? 'granted')
+  const delivery = (id: number, eventId: number) => {
+    const body = example('fulfilment_pending.json')
+    body.data.id = id
+    body.event.id = eventId
+    return post(app, `/hooks/fp/${SECRET}`, body)
+  }
+  outcomes.set(1, 'granted')
+  outcomes.set(2, 'pending')
+  outcomes.set(3, 'failed')
+  t.equal((await delivery(1, 101)).statusCode, 200)
+  const pending = await delivery(2, 102)
+  t.equal(pending.statusCode, 202)
+  t.same(pending.json(), { fulfilment_id: 2, state: 'pending' })
+  const failed = await delivery(3, 103)
+  t.equal(failed.statusCode, 422)
+  t.match(failed.json(), { code: 'FST_FIRSTPROMOTER_FULFILMENT_FAILED', message: /test says no/ })
+  outcomes.set(2, 'granted')
+  t.equal((await delivery(2, 104)).statusCode, 200, 'the re-fire after the grant gets 200')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(seams.answers.map((a) => [a.fulfilmentId, a.statusCode]), [[1, 200], [2, 202], [3, 422], [2, 200]])
+})
+
+t.test('typed handlers are registered through the decorator and aliased for the same fact', async (t) => {
+  const { fp } = await existingServer(t)
+  const seen: string[] = []
+  fp.on('reward_created', (data) => { seen.push(`reward ${String(data.id)}`) })
+  fp.on('new_customer', (data) => { seen.push(`first payment ${String(data.id)}`) })
+  fp.on('*', (_data, ctx) => { seen.push(`any ${ctx.eventType}`) })
+  const ctx = { eventId: '1', eventCreatedAt: null, inboxId: 1 }
+  for (const h of fp.handlers.handlersFor('lead_becomes_referral')) await h({ id: 7 }, { ...ctx, eventType: 'lead_becomes_referral' })
+  for (const h of fp.handlers.handlersFor('reward_created')) await h({ id: 9 }, { ...ctx, eventType: 'reward_created' })
+  t.same(seen, ['first payment 7', 'any lead_becomes_referral', 'reward 9', 'any reward_created'])
+  t.throws(() => fp.on('lead_signup', 'nope' as never), TypeError)
+})
+
+t.test('v2 envelopes are refused unless enabled, then stored', async (t) => {
+  const body = example('commission.updated.json')
+  const { app } = await existingServer(t)
+  t.equal((await post(app, `/hooks/fp/${SECRET}`, body)).statusCode, 400)
+  const seams = memorySeams()
+  const v2 = Fastify()
+  await v2.register(fastifyFirstPromoter, { secrets: SECRET, store: seams.store, dispatcher: seams.dispatcher, acceptV2: true })
+  t.teardown(() => v2.close())
+  const res = await post(v2, `/webhooks/firstpromoter/${SECRET}`, body)
+  t.equal(res.statusCode, 200)
+  const stored = [...seams.inbox.values()][0]!
+  t.same([stored.source, stored.eventId, stored.eventType], ['v2', body.event_id, 'commission.updated'])
+})
