@@ -66,7 +66,9 @@ export async function build (t: T, options: BuildOptions = {}) {
     await server.close()
     await check.close()
   })
-  return { server, config, db: check.db, sql: check.sql, logs, dbUrl: url, prefix }
+  // Rows as `any`: assertions read columns straight off raw SQL results.
+  const sql = check.sql as unknown as (strings: TemplateStringsArray, ...values: unknown[]) => Promise<any[]>
+  return { server, config, db: check.db, sql, logs, dbUrl: url, prefix }
 }
 
 /** A worker on the same database and queues as `app`. */
