@@ -3,7 +3,6 @@ import { Job } from 'bullmq'
 import { createPostgresStore, getEvent, resetEvent, type Db } from '@fp-webhooks/db'
 import { JOB, eventJobId } from '@fp-webhooks/queue'
 import { createHandlerRegistry, v1Delivery, type HandlerContext, type V1Envelope } from 'fastify-firstpromoter'
-import type { FulfilmentWorker } from '../src/index.js'
 import { fixture, setup, startWorker, uniqueId, waitFor, type TestContext } from './helper.js'
 
 const LEAD_ID = 21381518
@@ -207,7 +206,6 @@ t.test('typed handlers run once per processed event, with the stored data', asyn
   t.equal(calls.length, before, 'no handler ran for an already processed event')
 })
 
-export type { FulfilmentWorker }
 
 t.test('promoter_accepted records the campaign, newest acceptance wins', async (t) => {
   const ctx = await setup(t)

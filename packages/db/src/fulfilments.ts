@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import type { FulfilmentFacts, FulfilmentStatus } from 'fastify-firstpromoter'
 import type { DbOrTx } from './client.js'
 import { fulfilmentAnswers, fulfilments, type ApiCloseState } from './schema.js'
@@ -130,4 +130,12 @@ export async function listStalePendingFulfilments (db: DbOrTx, olderThanMs: numb
       lt(fulfilments.updatedAt, new Date(Date.now() - olderThanMs))
     ))
     .limit(limit)
+}
+
+/** Newest change first; optionally one state. */
+export async function listFulfilments (db: DbOrTx, filter: { state?: Fulfilment['state'], limit?: number } = {}) {
+  return db.select().from(fulfilments)
+    .where(filter.state ? eq(fulfilments.state, filter.state) : undefined)
+    .orderBy(desc(fulfilments.updatedAt))
+    .limit(Math.min(filter.limit ?? 50, 500))
 }

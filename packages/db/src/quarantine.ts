@@ -1,4 +1,4 @@
-import { desc } from 'drizzle-orm'
+import { desc, eq, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from './client.js'
 import { quarantine } from './schema.js'
 
@@ -11,4 +11,18 @@ export async function insertQuarantine (db: DbOrTx, entry: typeof quarantine.$in
 
 export async function listQuarantine (db: DbOrTx, limit = 100): Promise<QuarantinedDelivery[]> {
   return db.select().from(quarantine).orderBy(desc(quarantine.id)).limit(limit)
+}
+
+export async function getQuarantined (db: DbOrTx, id: number): Promise<QuarantinedDelivery | undefined> {
+  const rows = await db.select().from(quarantine).where(eq(quarantine.id, id))
+  return rows[0]
+}
+
+export async function markResubmitted (db: DbOrTx, id: number, eventId: number | null): Promise<void> {
+  await db.update(quarantine).set({ resubmittedAt: new Date(), resubmittedEventId: eventId }).where(eq(quarantine.id, id))
+}
+
+export async function countQuarantine (db: DbOrTx): Promise<number> {
+  const rows = await db.select({ n: sql<number>`count(*)::int` }).from(quarantine).where(isNull(quarantine.resubmittedAt))
+  return rows[0]?.n ?? 0
 }

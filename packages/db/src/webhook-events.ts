@@ -1,4 +1,4 @@
-import { and, asc, eq, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm'
 import type { DbOrTx } from './client.js'
 import { webhookEvents } from './schema.js'
 
@@ -46,4 +46,30 @@ export async function listStalePendingEvents (db: DbOrTx, olderThanMs: number, l
     .where(and(eq(webhookEvents.state, 'pending'), lt(webhookEvents.receivedAt, new Date(Date.now() - olderThanMs))))
     .orderBy(asc(webhookEvents.receivedAt))
     .limit(limit)
+}
+
+export interface EventFilter {
+  type?: string
+  state?: 'pending' | 'processed' | 'failed'
+  from?: Date
+  to?: Date
+  /** Rows with an id below this (the previous page's last id). */
+  beforeId?: number
+  limit?: number
+}
+
+/** Newest first, without payloads (fetch one event for that). */
+export async function listEvents (db: DbOrTx, filter: EventFilter = {}) {
+  const conditions = [
+    filter.type ? eq(webhookEvents.eventType, filter.type) : undefined,
+    filter.state ? eq(webhookEvents.state, filter.state) : undefined,
+    filter.from ? gte(webhookEvents.receivedAt, filter.from) : undefined,
+    filter.to ? lt(webhookEvents.receivedAt, filter.to) : undefined,
+    filter.beforeId ? lt(webhookEvents.id, filter.beforeId) : undefined
+  ].filter((c) => c !== undefined)
+  const { payload: _payload, ...columns } = getTableColumns(webhookEvents)
+  return db.select(columns).from(webhookEvents)
+    .where(conditions.length ? and(...conditions) : undefined)
+    .orderBy(desc(webhookEvents.id))
+    .limit(Math.min(filter.limit ?? 50, 500))
 }

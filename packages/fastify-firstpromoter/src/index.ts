@@ -12,15 +12,28 @@ export interface FirstPromoterDecorator {
   prefix: string
 }
 
+/** What the route learnt about a delivery, for the app's own hooks (metrics, audit). */
+export interface DeliveryFacts {
+  eventType: string | null
+  eventId: string | null
+  fulfilmentId: number | null
+  duplicate: boolean
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     firstpromoter: FirstPromoterDecorator
+  }
+  interface FastifyRequest {
+    /** Set by the webhook route once the envelope is valid; null on other routes and rejected bodies. */
+    firstpromoterDelivery: DeliveryFacts | null
   }
 }
 
 const plugin: FastifyPluginAsync<FastifyFirstPromoterOptions> = async (app, options) => {
   const opts = normalizeOptions(options)
   const handlers = options.handlers ?? createHandlerRegistry()
+  app.decorateRequest('firstpromoterDelivery', null)
   app.decorate('firstpromoter', {
     on: handlers.on,
     handlers,

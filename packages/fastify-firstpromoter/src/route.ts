@@ -188,6 +188,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
         return reply.code(503).header('retry-after', '30').send(errorBody(e))
       }
       const logFields = { eventId: delivery.eventId, eventType: delivery.eventType, inboxId: recorded.inboxId, duplicate: recorded.duplicate }
+      req.firstpromoterDelivery = { eventType: delivery.eventType, eventId: delivery.eventId, fulfilmentId: recorded.fulfilment?.id ?? null, duplicate: recorded.duplicate }
 
       if (recorded.fulfilment) {
         const answer = await answerFulfilment(opts, recorded.fulfilment, req.log)

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis'
 import type { FirstPromoterDispatcher } from 'fastify-firstpromoter'
 import { createProducerConnection, createWorkerConnection } from './connection.js'
 import { EVENT_JOB_OPTIONS, GRANT_JOB_OPTIONS } from './job-options.js'
-import { DEFAULT_PREFIX, EVENTS_QUEUE, GRANTS_QUEUE, JOB, eventJobId, grantJobId, type EventJobData, type GrantJobData } from './names.js'
+import { DEFAULT_PREFIX, EVENTS_QUEUE, GRANTS_QUEUE, JOB, MAINTENANCE_QUEUE, eventJobId, grantJobId, type EventJobData, type GrantJobData } from './names.js'
 
 export interface BullDispatcherOptions {
   redisUrl: string
@@ -24,8 +24,8 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
   connection.on('error', () => {})
   const grants = new Queue<GrantJobData>(GRANTS_QUEUE, { connection, prefix })
   const events = new Queue<EventJobData>(EVENTS_QUEUE, { connection, prefix })
-  grants.on('error', () => {})
-  events.on('error', () => {})
+  const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix })
+  for (const q of [grants, events, maintenance]) q.on('error', () => {})
 
   let queueEvents: QueueEvents | undefined
   let eventsConnection: Redis | undefined
@@ -74,7 +74,7 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
 
   return {
     dispatcher,
-    queues: { grants, events },
+    queues: { grants, events, maintenance },
     connection,
     /**
      * Resolves once Redis is connected, or after `timeoutMs`: the producer connection fails fast
@@ -90,7 +90,7 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
     },
     async close () {
       await queueEvents?.close()
-      await Promise.all([grants.close(), events.close()])
+      await Promise.all([grants.close(), events.close(), maintenance.close()])
       // BullMQ leaves connections it was given open.
       for (const c of [connection, eventsConnection]) await c?.quit().catch(() => c.disconnect())
     }
