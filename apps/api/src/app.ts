@@ -1,9 +1,14 @@
 import { createDb, createPostgresStore, type DbHandle } from '@fp-webhooks/db'
 import { createBullDispatcher, type BullDispatcher } from '@fp-webhooks/queue'
+import swagger from '@fastify/swagger'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fastifyFirstPromoter, { type HandlerRegistry } from 'fastify-firstpromoter'
 import type { ApiConfig } from './config.js'
+import { metricsPlugin } from './plugins/metrics.js'
+import { adminRoutes } from './routes/admin/index.js'
 import { healthRoutes } from './routes/health.js'
+
+export const WEBHOOK_PREFIX = '/webhooks/firstpromoter'
 
 export interface AppOptions {
   config: ApiConfig
@@ -41,11 +46,20 @@ export async function app (fastify: FastifyInstance, opts: AppOptions): Promise<
     reply.code(status).send({ statusCode: status, code: err.code ?? 'ERROR', error: status >= 500 ? 'Internal Server Error' : err.name, message: status >= 500 ? 'Internal Server Error' : err.message })
   })
 
+  await fastify.register(swagger, {
+    openapi: {
+      info: { title: 'FirstPromoter webhook receiver', version: '0.1.0', description: 'Receives FirstPromoter webhooks; admin API for operators.' },
+      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } }
+    },
+    // The webhook route's secret segment is documented as a parameter, never with a value.
+    hideUntagged: false
+  })
+
   await fastify.register(fastifyFirstPromoter, {
     secrets: config.FP_WEBHOOK_SECRET,
     store: createPostgresStore(db.db),
     dispatcher: queue.dispatcher,
-    prefix: '/webhooks/firstpromoter',
+    prefix: WEBHOOK_PREFIX,
     bodyLimit: config.FP_BODY_LIMIT,
     fulfilmentWaitMs: config.FP_FULFILMENT_WAIT_MS,
     personalData: config.FP_PERSONAL_DATA,
@@ -54,4 +68,10 @@ export async function app (fastify: FastifyInstance, opts: AppOptions): Promise<
     handlers: opts.handlers
   })
   await fastify.register(healthRoutes)
+  await fastify.register(metricsPlugin)
+  if (config.ADMIN_TOKEN) {
+    const firstSecret = config.FP_WEBHOOK_SECRET.split(',')[0]!.trim()
+    await fastify.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN, webhookUrl: `${WEBHOOK_PREFIX}/${firstSecret}` })
+  }
+  fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }

@@ -139,3 +139,9 @@ export async function listFulfilments (db: DbOrTx, filter: { state?: Fulfilment[
     .orderBy(desc(fulfilments.updatedAt))
     .limit(Math.min(filter.limit ?? 50, 500))
 }
+
+/** Counts per (unit, state), for metrics. */
+export async function countFulfilmentsByUnitAndState (db: DbOrTx) {
+  return db.select({ unit: fulfilments.unit, state: fulfilments.state, n: sql<number>`count(*)::int` })
+    .from(fulfilments).groupBy(fulfilments.unit, fulfilments.state)
+}

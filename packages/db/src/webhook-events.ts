@@ -73,3 +73,8 @@ export async function listEvents (db: DbOrTx, filter: EventFilter = {}) {
     .orderBy(desc(webhookEvents.id))
     .limit(Math.min(filter.limit ?? 50, 500))
 }
+
+/** Counts per processing state, for metrics. */
+export async function countEventsByState (db: DbOrTx) {
+  return db.select({ state: webhookEvents.state, n: sql<number>`count(*)::int` }).from(webhookEvents).groupBy(webhookEvents.state)
+}

@@ -40,11 +40,18 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
     return queueEvents
   }
 
+  // BullMQ's add() waits for a connection that may never come; a webhook must not.
+  const connected = () => {
+    if (connection.status !== 'ready') throw new Error(`Redis is not connected (${connection.status})`)
+  }
+
   const dispatcher: FirstPromoterDispatcher = {
     async enqueueEvent ({ inboxId, eventType }) {
+      connected()
       await events.add(JOB.event, { inboxId, eventType }, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(inboxId) })
     },
     async enqueueGrant ({ fulfilmentId }) {
+      connected()
       await grants.add(JOB.grant, { fulfilmentId }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(fulfilmentId) })
     },
     async waitForGrant (fulfilmentId, timeoutMs) {
@@ -89,12 +96,28 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
       })
     },
     async close () {
-      await queueEvents?.close()
-      await Promise.all([grants.close(), events.close(), maintenance.close()])
+      if (connection.status !== 'ready') {
+        // Nothing to flush, and BullMQ's close would wait for a connection that is not coming.
+        connection.disconnect()
+        eventsConnection?.disconnect()
+      }
+      await settleWithin(Promise.all([queueEvents?.close(), grants.close(), events.close(), maintenance.close()]), 5000)
       // BullMQ leaves connections it was given open.
-      for (const c of [connection, eventsConnection]) await c?.quit().catch(() => c.disconnect())
+      for (const c of [connection, eventsConnection]) {
+        if (c && c.status !== 'end') await settleWithin(c.quit(), 2000).finally(() => c.disconnect())
+      }
     }
   }
 }
 
 export type BullDispatcher = ReturnType<typeof createBullDispatcher>
+
+/** Waits for `promise` at most `ms`; shutdown must not hang on an unreachable Redis. */
+async function settleWithin (promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })
+  ])
+  clearTimeout(timer)
+}

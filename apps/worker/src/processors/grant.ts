@@ -61,9 +61,12 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
         unit: row.unit,
         amount: row.amount
       })
-      if (entry) await grant({ fulfilment: row, tx, idempotencyKey: `firstpromoter-fulfilment-${id}` })
+      // Taken: the winner committed the grant and the state change together. Marking it granted
+      // again would move grantedAt and could reopen an API close the winner already finished.
+      if (!entry) return { grantedNow: false, closeDue: false, state: 'granted' as const }
+      await grant({ fulfilment: row, tx, idempotencyKey: `firstpromoter-fulfilment-${id}` })
       const { closeDue } = await markGranted(tx, id, deps.canCloseViaApi)
-      return { grantedNow: entry !== null, closeDue, state: 'granted' as const }
+      return { grantedNow: true, closeDue, state: 'granted' as const }
     })
     if (outcome.closeDue) await deps.enqueueClose(id)
     if (outcome.grantedNow) {

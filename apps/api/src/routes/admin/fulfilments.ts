@@ -1,0 +1,44 @@
+import { getFulfilment, listAnswers, listFulfilments } from '@fp-webhooks/db'
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { retryFulfilment } from '../../operations/replay.js'
+import { IdParams, notFound, withErrors } from './schemas.js'
+
+export async function fulfilmentRoutes (fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.get('/fulfilments', {
+    schema: {
+      summary: 'List fulfilments, most recently changed first',
+      querystring: Type.Object({
+        state: Type.Optional(Type.Union(['pending', 'granting', 'granted', 'failed'].map((s) => Type.Literal(s)))),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }))
+      })
+    }
+  }, async (req) => ({ fulfilments: await listFulfilments(fastify.db.db, { state: req.query.state as never, limit: req.query.limit }) }))
+
+  app.get('/fulfilments/:id', {
+    schema: { summary: 'A fulfilment: its state and every answer FirstPromoter got', params: IdParams, response: withErrors }
+  }, async (req, reply) => {
+    const fulfilment = await getFulfilment(fastify.db.db, req.params.id)
+    if (!fulfilment) return reply.code(404).send(notFound(`fulfilment ${req.params.id}`))
+    return { fulfilment, answers: await listAnswers(fastify.db.db, fulfilment.id) }
+  })
+
+  app.post('/fulfilments/:id/retry', {
+    schema: { summary: 'Retry a failed fulfilment (after fixing its cause)', params: IdParams, response: withErrors }
+  }, async (req, reply) => {
+    const result = await retryFulfilment(fastify.db.db, fastify.queue, req.params.id)
+    if (!result) return reply.code(404).send(notFound(`fulfilment ${req.params.id}`))
+    if (!result.retried) return reply.code(409).send({ statusCode: 409, code: 'ADMIN_NOT_FAILED', error: 'Conflict', message: `fulfilment ${req.params.id} is ${result.state}, not failed` })
+    req.log.info({ fulfilmentId: req.params.id }, 'admin: fulfilment retried')
+    return reply.code(202).send(result)
+  })
+
+  app.post('/reconcile', {
+    schema: { summary: 'Run reconciliation against FirstPromoter now (the worker runs it)' }
+  }, async (_req, reply) => {
+    const job = await fastify.queue.queues.maintenance.add('reconcile', {}, { removeOnComplete: 100, removeOnFail: 100 })
+    return reply.code(202).send({ queued: true, job_id: job.id })
+  })
+}

@@ -1,0 +1,91 @@
+import { createServer } from 'node:net'
+import { Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import t, { type Test } from 'tap'
+import { GRANTS_QUEUE, EVENTS_QUEUE, createBullDispatcher, requeue, grantJobId, JOB } from '../src/index.js'
+import { createRedisPrefix, TEST_REDIS_URL } from '@fp-webhooks/testing'
+
+async function dispatcherFor (t: Test, redisUrl = TEST_REDIS_URL, readyWithinMs = 2000) {
+  const prefix = createRedisPrefix(t)
+  const d = createBullDispatcher({ redisUrl, prefix })
+  t.teardown(() => d.close())
+  // As the api does at start: enqueues fail fast until Redis is connected.
+  const ready = await d.ready(readyWithinMs)
+  return { d, prefix, ready }
+}
+
+t.test('enqueuing the same grant or event twice makes one job, under a deterministic id', async (t) => {
+  const { d, ready } = await dispatcherFor(t)
+  t.equal(ready, true)
+  await d.dispatcher.enqueueGrant({ fulfilmentId: 42 })
+  await d.dispatcher.enqueueGrant({ fulfilmentId: 42 })
+  await d.dispatcher.enqueueEvent({ inboxId: 7, eventType: 'lead_signup' })
+  await d.dispatcher.enqueueEvent({ inboxId: 7, eventType: 'lead_signup' })
+  t.equal(await d.queues.grants.count(), 1)
+  t.equal(await d.queues.events.count(), 1)
+  const job = await d.queues.grants.getJob('grant-42')
+  t.same(job?.data, { fulfilmentId: 42 })
+  t.equal(job?.opts.attempts, 10, 'grants retry with backoff')
+  t.ok(await d.queues.events.getJob('event-7'))
+})
+
+t.test('waitForGrant returns when the job completes, or at the timeout', async (t) => {
+  const { d, prefix } = await dispatcherFor(t)
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null })
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  const worker = new Worker(GRANTS_QUEUE, async () => { await gate; return 'done' }, { connection, prefix })
+  t.teardown(async () => { await worker.close(); await connection.quit() })
+
+  await d.dispatcher.enqueueGrant({ fulfilmentId: 1 })
+  const started = Date.now()
+  await d.dispatcher.waitForGrant(1, 300)
+  const waited = Date.now() - started
+  t.ok(waited >= 280 && waited < 2000, `timed out after ~300 ms (${waited} ms)`)
+
+  release()
+  const again = Date.now()
+  await d.dispatcher.waitForGrant(1, 5000)
+  t.ok(Date.now() - again < 3000, 'returned on completion, well before the timeout')
+  t.equal(await d.queues.grants.getJobState(grantJobId(1)), 'completed')
+  const third = Date.now()
+  await d.dispatcher.waitForGrant(1, 5000)
+  t.ok(Date.now() - third < 1000, 'an already-finished job returns at once')
+})
+
+t.test('requeue replaces a finished job but leaves a waiting one', async (t) => {
+  const { d, prefix } = await dispatcherFor(t)
+  await d.dispatcher.enqueueEvent({ inboxId: 9, eventType: 'x' })
+  t.equal(await requeue(d.queues.events, JOB.event, { inboxId: 9, eventType: 'x' }, { jobId: 'event-9' }), 'already-queued', 'a waiting job is left alone')
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null })
+  let runs = 0
+  const worker = new Worker(EVENTS_QUEUE, async () => { runs++ }, { connection, prefix })
+  t.teardown(async () => { await worker.close(); await connection.quit() })
+  const waitState = async (state: string) => {
+    for (let i = 0; i < 100 && await d.queues.events.getJobState('event-9') !== state; i++) await new Promise((r) => setTimeout(r, 50))
+  }
+  await waitState('completed')
+  t.equal(runs, 1)
+  await d.dispatcher.enqueueEvent({ inboxId: 9, eventType: 'x' })
+  await new Promise((r) => setTimeout(r, 200))
+  t.equal(runs, 1, 'a plain enqueue of a completed id does nothing')
+  t.equal(await requeue(d.queues.events, JOB.event, { inboxId: 9, eventType: 'x' }, { jobId: 'event-9' }), 'queued', 'requeue replaces it')
+  for (let i = 0; i < 100 && runs < 2; i++) await new Promise((r) => setTimeout(r, 50))
+  t.equal(runs, 2, 'and it runs again')
+})
+
+t.test('an unreachable Redis makes enqueue fail fast instead of hanging', async (t) => {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  const { d, ready } = await dispatcherFor(t, `redis://127.0.0.1:${port}`, 300)
+  t.equal(ready, false)
+  const started = Date.now()
+  await t.rejects(d.dispatcher.enqueueEvent({ inboxId: 1, eventType: 'x' }), /Redis is not connected/)
+  await t.rejects(d.dispatcher.enqueueGrant({ fulfilmentId: 1 }), /Redis is not connected/)
+  t.ok(Date.now() - started < 1000, 'rejected at once')
+  const closing = Date.now()
+  await d.close()
+  t.ok(Date.now() - closing < 3000, 'close does not hang on an unreachable Redis')
+})
