@@ -2,6 +2,7 @@ import { createDb, createPostgresStore, type DbHandle } from '@fp-webhooks/db'
 import { createBullDispatcher, type BullDispatcher } from '@fp-webhooks/queue'
 import swagger from '@fastify/swagger'
 import type { FastifyError, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import fastifyFirstPromoter, { type HandlerRegistry } from 'fastify-firstpromoter'
 import type { ApiConfig } from './config.js'
 import { metricsPlugin } from './plugins/metrics.js'
@@ -27,7 +28,7 @@ declare module 'fastify' {
  * The api as a Fastify plugin: the FirstPromoter route on the Postgres store and BullMQ dispatcher,
  * plus health. Connections it opens are closed in `onClose`.
  */
-export async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   const { config } = opts
   const db = createDb(config.DATABASE_URL, { max: 20, connectTimeout: 3, applicationName: 'firstpromoter-api' })
   const queue = createBullDispatcher({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX })
@@ -75,3 +76,6 @@ export async function app (fastify: FastifyInstance, opts: AppOptions): Promise<
   }
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }
+
+/** Not encapsulated, so that a server embedding it sees `db` and `queue`. */
+export const app = fp(api, { name: 'fp-webhooks-api', fastify: '5.x' })

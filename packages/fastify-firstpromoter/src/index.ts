@@ -52,6 +52,7 @@ export {
   DEFAULT_FULFILMENT_WAIT_MS,
   DEFAULT_PREFIX,
   DEFAULT_QUARANTINE_BODY_LIMIT,
+  DEFAULT_STORE_TIMEOUT_MS,
   MIN_SECRET_LENGTH
 } from './options.js'
 export * from './seams.js'

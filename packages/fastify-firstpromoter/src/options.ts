@@ -7,6 +7,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024
 export const DEFAULT_FULFILMENT_WAIT_MS = 2000
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1000
 export const DEFAULT_QUARANTINE_BODY_LIMIT = 64 * 1024
+export const DEFAULT_STORE_TIMEOUT_MS = 5000
 export const MIN_SECRET_LENGTH = 16
 /** FirstPromoter gives up after about 15 s; the wait must leave room for storage and the answer. */
 export const MAX_FULFILMENT_WAIT_MS = 10_000
@@ -26,6 +27,11 @@ export interface FastifyFirstPromoterOptions {
   fulfilmentWaitMs?: number
   /** How long to wait for the queue before treating it as unreachable. Default 1000 ms. */
   enqueueTimeoutMs?: number
+  /**
+   * How long to wait for the store before answering 503. Default 5000 ms. A write that lands
+   * after the 503 is harmless: FirstPromoter's retry is deduped and answered as usual.
+   */
+  storeTimeoutMs?: number
   /** Extra JSON paths to mask before storing and logging, dot-separated, `*` for any key. */
   redactPaths?: readonly string[]
   /** `'drop'` masks emails, profiles, tax forms, notes and promo codes before storing. Default `'keep'`. */
@@ -46,6 +52,7 @@ export interface NormalizedOptions {
   bodyLimit: number
   fulfilmentWaitMs: number
   enqueueTimeoutMs: number
+  storeTimeoutMs: number
   redactPaths: readonly string[][]
   personalData: 'keep' | 'drop'
   acceptV2: boolean
@@ -103,6 +110,7 @@ export function normalizeOptions (options: FastifyFirstPromoterOptions): Normali
     bodyLimit: positiveInt('bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT),
     fulfilmentWaitMs: positiveInt('fulfilmentWaitMs', options.fulfilmentWaitMs, DEFAULT_FULFILMENT_WAIT_MS, MAX_FULFILMENT_WAIT_MS),
     enqueueTimeoutMs: positiveInt('enqueueTimeoutMs', options.enqueueTimeoutMs, DEFAULT_ENQUEUE_TIMEOUT_MS, MAX_FULFILMENT_WAIT_MS),
+    storeTimeoutMs: positiveInt('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, MAX_FULFILMENT_WAIT_MS),
     redactPaths,
     personalData,
     acceptV2: options.acceptV2 === true,

@@ -45,7 +45,7 @@ export async function answerFulfilment (opts: NormalizedOptions, recorded: Fulfi
   // is about to hear "pending": a grant that commits after this still gets closed through the API.
   let settled: FulfilmentStatus | null
   try {
-    settled = await opts.store.settleAnswer(id)
+    settled = await withTimeout(opts.store.settleAnswer(id), opts.storeTimeoutMs)
   } catch (err) {
     log.warn({ fulfilmentId: id, err: { message: (err as Error).message } }, 'firstpromoter: could not read the fulfilment, answering pending')
     settled = null

@@ -181,7 +181,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
 
       let recorded
       try {
-        recorded = await opts.store.record(delivery)
+        recorded = await withTimeout(opts.store.record(delivery), opts.storeTimeoutMs)
       } catch (err) {
         req.log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'firstpromoter: store unavailable')
         const e = new FST_FIRSTPROMOTER_STORE_UNAVAILABLE() as ClientError
