@@ -39,14 +39,14 @@ t.test('SIGTERM during a burst: every 2xx has its inbox row, and the api exits 0
     }
   }
   // 8 concurrent senders; SIGTERM lands in the middle of the burst.
-  let stop = false
-  const senders = Array.from({ length: 8 }, async () => { while (!stop) await sendOne() })
+  const burst = { running: true }
+  const senders = Array.from({ length: 8 }, async () => { while (burst.running) await sendOne() })
   await new Promise((resolve) => setTimeout(resolve, 700))
   const termAt = Date.now()
   child.kill('SIGTERM')
   const code = await exited
   const took = Date.now() - termAt
-  stop = true
+  burst.running = false
   await Promise.all(senders)
 
   t.equal(code, 0, 'exit code 0')

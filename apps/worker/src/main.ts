@@ -82,6 +82,7 @@ export async function main (): Promise<void> {
       process.exit(1)
     }
   }
-  process.once('SIGTERM', () => { void shutdown('SIGTERM') })
-  process.once('SIGINT', () => { void shutdown('SIGINT') })
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => { shutdown(signal).catch((err: Error) => log.error({ err }, 'shutdown failed')) })
+  }
 }

@@ -2,7 +2,7 @@ import t from 'tap'
 import { getBalance } from '@fp-webhooks/db'
 import { grantJobId } from '@fp-webhooks/queue'
 import { PermanentGrantError, type GrantContext } from '../src/index.js'
-import { fulfilment, ledgerCount, ledgerRows, seedFulfilment, setup, sleep, startWorker, waitFor, waitForState } from './helper.js'
+import { ledgerCount, ledgerRows, seedFulfilment, setup, sleep, startWorker, waitFor, waitForState } from './helper.js'
 
 t.test('the built-in ledger grant raises the beneficiary balance by the amount, once', async (t) => {
   const ctx = await setup(t)

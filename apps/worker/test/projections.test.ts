@@ -206,7 +206,6 @@ t.test('typed handlers run once per processed event, with the stored data', asyn
   t.equal(calls.length, before, 'no handler ran for an already processed event')
 })
 
-
 t.test('promoter_accepted records the campaign, newest acceptance wins', async (t) => {
   const ctx = await setup(t)
   const worker = await startWorker(t, ctx)

@@ -190,8 +190,17 @@ export function webhookRoutes (opts: NormalizedOptions) {
       const logFields = { eventId: delivery.eventId, eventType: delivery.eventType, inboxId: recorded.inboxId, duplicate: recorded.duplicate }
       req.firstpromoterDelivery = { eventType: delivery.eventType, eventId: delivery.eventId, fulfilmentId: recorded.fulfilment?.id ?? null, duplicate: recorded.duplicate }
 
+      // Every new inbox row gets its processing job (projections, handlers), fulfilments included:
+      // the sweeper is only the fallback for rows stored while the queue was unreachable.
+      const eventQueued = recorded.inboxId === null
+        ? Promise.resolve()
+        : withTimeout(opts.dispatcher.enqueueEvent({ inboxId: recorded.inboxId, eventType: delivery.eventType }), opts.enqueueTimeoutMs).catch((err: Error) => {
+          // The inbox row is durable; the outbox sweeper enqueues it once the queue is back.
+          req.log.warn({ ...logFields, err: { message: err.message } }, 'firstpromoter: queue unreachable, event left for the sweeper')
+        })
+
       if (recorded.fulfilment) {
-        const answer = await answerFulfilment(opts, recorded.fulfilment, req.log)
+        const [answer] = await Promise.all([answerFulfilment(opts, recorded.fulfilment, req.log), eventQueued])
         req.log.info({ ...logFields, fulfilmentId: recorded.fulfilment.id, answer: answer.statusCode }, 'firstpromoter: fulfilment answered')
         opts.store.noteAnswer({
           fulfilmentId: recorded.fulfilment.id,
@@ -206,14 +215,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
         return reply.code(answer.statusCode).send({ fulfilment_id: recorded.fulfilment.id, state: answer.state })
       }
 
-      if (recorded.inboxId !== null) {
-        try {
-          await withTimeout(opts.dispatcher.enqueueEvent({ inboxId: recorded.inboxId, eventType: delivery.eventType }), opts.enqueueTimeoutMs)
-        } catch (err) {
-          // The inbox row is durable; the outbox sweeper enqueues it once the queue is back.
-          req.log.warn({ ...logFields, err: { message: (err as Error).message } }, 'firstpromoter: queue unreachable, event left for the sweeper')
-        }
-      }
+      await eventQueued
       req.log.info(logFields, 'firstpromoter: event received')
       return reply.code(200).send({ received: true, duplicate: recorded.duplicate })
     })

@@ -196,8 +196,9 @@ t.test('types', async (t) => {
   expectType<Equal<V1EventDataByType['fulfilment_pending']['unit'], string>>()
   expectType<Equal<keyof V1EventDataByType, V1EventType>>()
   expectType<Equal<V1EventDataByType['promoter_signs_up'], V1EventDataByType['promoter_signed_up']>>()
+
   // @ts-expect-error lead events carry no amount
-  type LeadAmount = V1EventDataByType['lead_signup']['amount']
+  type LeadAmount = V1EventDataByType['lead_signup']['amount'] // eslint-disable-line @typescript-eslint/no-unused-vars -- a compile-time check only
 
   // How the plugin will type handlers.
   const seen: string[] = []

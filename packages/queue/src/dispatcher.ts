@@ -60,14 +60,13 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
       const emitter = qe as unknown as EventEmitter
       const jobId = grantJobId(fulfilmentId)
       await new Promise<void>((resolve) => {
-        let timer: NodeJS.Timeout | undefined
         const done = () => {
           clearTimeout(timer)
           emitter.off(`completed:${jobId}`, done)
           emitter.off(`failed:${jobId}`, done)
           resolve()
         }
-        timer = setTimeout(done, timeoutMs)
+        const timer = setTimeout(done, timeoutMs)
         emitter.on(`completed:${jobId}`, done)
         emitter.on(`failed:${jobId}`, done)
         // The job may have finished before the listeners were in place.

@@ -58,20 +58,20 @@ t.test('requeue replaces a finished job but leaves a waiting one', async (t) => 
   await d.dispatcher.enqueueEvent({ inboxId: 9, eventType: 'x' })
   t.equal(await requeue(d.queues.events, JOB.event, { inboxId: 9, eventType: 'x' }, { jobId: 'event-9' }), 'already-queued', 'a waiting job is left alone')
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null })
-  let runs = 0
-  const worker = new Worker(EVENTS_QUEUE, async () => { runs++ }, { connection, prefix })
+  const seen = { runs: 0 }
+  const worker = new Worker(EVENTS_QUEUE, async () => { seen.runs++ }, { connection, prefix })
   t.teardown(async () => { await worker.close(); await connection.quit() })
   const waitState = async (state: string) => {
-    for (let i = 0; i < 100 && await d.queues.events.getJobState('event-9') !== state; i++) await new Promise((r) => setTimeout(r, 50))
+    for (let i = 0; i < 100 && await d.queues.events.getJobState('event-9') !== state; i++) await new Promise((resolve) => setTimeout(resolve, 50))
   }
   await waitState('completed')
-  t.equal(runs, 1)
+  t.equal(seen.runs, 1)
   await d.dispatcher.enqueueEvent({ inboxId: 9, eventType: 'x' })
-  await new Promise((r) => setTimeout(r, 200))
-  t.equal(runs, 1, 'a plain enqueue of a completed id does nothing')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(seen.runs, 1, 'a plain enqueue of a completed id does nothing')
   t.equal(await requeue(d.queues.events, JOB.event, { inboxId: 9, eventType: 'x' }, { jobId: 'event-9' }), 'queued', 'requeue replaces it')
-  for (let i = 0; i < 100 && runs < 2; i++) await new Promise((r) => setTimeout(r, 50))
-  t.equal(runs, 2, 'and it runs again')
+  for (let i = 0; i < 100 && seen.runs < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(seen.runs, 2, 'and it runs again')
 })
 
 t.test('an unreachable Redis makes enqueue fail fast instead of hanging', async (t) => {

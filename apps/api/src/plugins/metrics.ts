@@ -31,11 +31,11 @@ async function metrics (fastify: FastifyInstance): Promise<void> {
     try { await fn() } catch (err) { fastify.log.warn({ err: { message: (err as Error).message } }, `metrics: could not read ${what}`) }
   }
 
-  new Gauge({
+  const gauges = [new Gauge({
     name: 'fp_fulfilments',
     help: 'Fulfilments by unit and state (granted = rewards granted, failed = needs a human)',
     labelNames: ['unit', 'state'] as const,
-    registers: [register],
+    registers: [],
     async collect () {
       this.reset()
       await safely('fulfilments', async () => {
@@ -43,12 +43,11 @@ async function metrics (fastify: FastifyInstance): Promise<void> {
         for (const r of rows) this.set({ unit: r.unit, state: r.state }, r.n)
       })
     }
-  })
-  new Gauge({
+  }), new Gauge({
     name: 'fp_inbox_events',
     help: 'Inbox rows by processing state (pending = not processed yet)',
     labelNames: ['state'] as const,
-    registers: [register],
+    registers: [],
     async collect () {
       this.reset()
       await safely('inbox', async () => {
@@ -56,20 +55,18 @@ async function metrics (fastify: FastifyInstance): Promise<void> {
         for (const r of rows) this.set({ state: r.state }, r.n)
       })
     }
-  })
-  new Gauge({
+  }), new Gauge({
     name: 'fp_quarantine_deliveries',
     help: 'Rejected deliveries kept in quarantine and not resubmitted',
-    registers: [register],
+    registers: [],
     async collect () {
       await safely('quarantine', async () => { this.set(await countQuarantine(fastify.db.db)) })
     }
-  })
-  new Gauge({
+  }), new Gauge({
     name: 'fp_queue_jobs',
     help: 'BullMQ jobs by queue and state (waiting, active, delayed, failed)',
     labelNames: ['queue', 'state'] as const,
-    registers: [register],
+    registers: [],
     async collect () {
       this.reset()
       await safely('queues', async () => {
@@ -79,7 +76,8 @@ async function metrics (fastify: FastifyInstance): Promise<void> {
         }
       })
     }
-  })
+  })]
+  for (const gauge of gauges) register.registerMetric(gauge)
 
   fastify.addHook('onResponse', async (req, reply) => {
     const delivery = req.firstpromoterDelivery
