@@ -14,6 +14,11 @@ export async function main (): Promise<void> {
       console.error(`api: ${err.message}`)
       process.exit(1)
     }
+    // The plugin checks the secrets; name the variable they came from.
+    if ((err as { code?: string }).code === 'FST_FIRSTPROMOTER_OPTIONS' && /secret/.test((err as Error).message)) {
+      console.error(`api: Invalid configuration: FP_WEBHOOK_SECRET: ${(err as Error).message.replace(/^.*option: /, '')}`)
+      process.exit(1)
+    }
     throw err
   }
 }

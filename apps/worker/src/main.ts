@@ -43,6 +43,15 @@ export async function main (): Promise<void> {
     throw err
   }
 
+  let grants, handlers
+  try {
+    grants = config.FP_GRANTS_MODULE ? await loadGrantsModule(config.FP_GRANTS_MODULE) : undefined
+    handlers = config.FP_HANDLERS_MODULE ? await loadHandlersModule(config.FP_HANDLERS_MODULE) : undefined
+  } catch (err) {
+    console.error(`worker: ${(err as Error).message}`)
+    process.exit(1)
+  }
+
   const { db, close: closeDb } = createDb(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY + 4, applicationName: 'firstpromoter-worker' })
   const limiterRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 })
   limiterRedis.on('error', () => {})
@@ -51,8 +60,8 @@ export async function main (): Promise<void> {
     redisUrl: config.REDIS_URL,
     prefix: config.QUEUE_PREFIX,
     logger: log,
-    grants: config.FP_GRANTS_MODULE ? await loadGrantsModule(config.FP_GRANTS_MODULE) : undefined,
-    handlers: config.FP_HANDLERS_MODULE ? await loadHandlersModule(config.FP_HANDLERS_MODULE) : undefined,
+    grants,
+    handlers,
     ledgerUnits: config.FP_LEDGER_UNITS.split(',').map((u) => u.trim()).filter(Boolean),
     api: apiCredentials(config, limiterRedis),
     concurrency: { grants: config.WORKER_CONCURRENCY, events: config.WORKER_CONCURRENCY },
