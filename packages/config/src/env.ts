@@ -37,7 +37,8 @@ export function loadEnv<P extends TProperties> (schema: TObject<P>, env: NodeJS.
   // Empty strings count as unset, as in most .env files.
   const data = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''))
   try {
-    return envSchema<Static<TObject<P>>>({ schema, data, dotenv: false })
+    // env: false: read only `data`, so an explicitly passed environment is the whole environment.
+    return envSchema<Static<TObject<P>>>({ schema, data, env: false, dotenv: false })
   } catch (err) {
     const errors = (err as { errors?: AjvError[] }).errors
     throw new ConfigError(errors ? errors.map(describe) : [(err as Error).message])

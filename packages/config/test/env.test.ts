@@ -12,6 +12,8 @@ t.test('defaults and coercion', async (t) => {
   t.equal(env.COUNT, 3)
   t.equal(env.FLAG, true)
   t.equal(env.LOG_LEVEL, 'info', 'an empty string counts as unset')
+  const withEmptyKey = loadEnv(Schema, { REQUIRED_THING: 'x', FP_API_KEY: '' })
+  t.equal(withEmptyKey.FP_API_KEY, undefined, 'an empty optional variable is unset, not an error')
 })
 
 t.test('every problem is named in one error', async (t) => {

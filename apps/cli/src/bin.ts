@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { main } from './main.js'
+
+// `… | head` closes the pipe early: that is the reader's choice, not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0)
+  })
+}
+
+// Every command closes what it opened, so the process ends by itself once the code is set.
+process.exitCode = await main(process.argv.slice(2))

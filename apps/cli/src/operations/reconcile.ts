@@ -1,0 +1,43 @@
+import { checkPostgres, checkRedis, redactUrl } from '@fp-webhooks/config'
+import { createDb } from '@fp-webhooks/db'
+import { createRedisRateLimiter, createV1Client } from '@fp-webhooks/firstpromoter-api'
+import { CLOSE_JOB_OPTIONS, JOB, closeJobId, createBullDispatcher } from '@fp-webhooks/queue'
+import { reconcile, type ReconcileReport } from '@fp-webhooks/worker'
+import { destination, pino } from 'pino'
+import type { CliConfig } from '../config.js'
+import { CliError } from '../context.js'
+
+/**
+ * One reconciliation pass in this process. It records and enqueues only; the running worker
+ * grants (exactly once) and closes, as for a pass it scheduled itself.
+ * @throws DependencyError or CliError when Postgres or Redis is unreachable; the API client's
+ * FirstPromoterApiError when the payouts list cannot be read
+ */
+export async function runReconcile (config: CliConfig & { FP_API_KEY: string }): Promise<ReconcileReport> {
+  await checkPostgres(config.DATABASE_URL)
+  await checkRedis(config.REDIS_URL)
+  // Logs to stderr: stdout carries the report only.
+  const log = pino({ name: 'cli', level: config.LOG_LEVEL }, destination({ fd: 2, sync: true }))
+  const handle = createDb(config.DATABASE_URL, { max: 2, applicationName: 'firstpromoter-cli' })
+  const queue = createBullDispatcher({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX })
+  try {
+    if (!await queue.ready(5000)) throw new CliError(`Redis at REDIS_URL=${redactUrl(config.REDIS_URL)} did not become ready`)
+    // The workers' key: one FirstPromoter API budget for every process.
+    const limiter = createRedisRateLimiter({ redis: queue.connection, key: `${config.QUEUE_PREFIX}:fp-api-rate`, perMinute: config.FP_API_RATE_PER_MINUTE })
+    const client = createV1Client({ apiKey: config.FP_API_KEY, baseUrl: config.FP_API_URL, limiter })
+    return await reconcile({
+      db: handle.db,
+      log,
+      payouts: { listPending: () => client.listAllPayouts({ status: 'pending' }) },
+      enqueueGrant: (id) => queue.dispatcher.enqueueGrant({ fulfilmentId: id }),
+      enqueueClose: async (id) => {
+        await queue.queues.maintenance.add(JOB.closeFulfilment, { fulfilmentId: id }, { ...CLOSE_JOB_OPTIONS, jobId: closeJobId(id) })
+      },
+      // A key is set, so a worker configured like this command closes through the API.
+      canCloseViaApi: true
+    })
+  } finally {
+    await queue.close()
+    await handle.close()
+  }
+}
