@@ -8,16 +8,18 @@ const WEBHOOK_PREFIX = '/webhooks/firstpromoter'
 
 /**
  * Logger settings for the api: JSON to stdout, and no secret in any line. The webhook route masks
- * its own URL; this covers every other line (404s, other methods on the webhook path) and headers.
+ * its own URL; this covers every other line (404s, other methods on the webhook path, our secrets
+ * on a mistyped path or in a query string) and headers.
  */
-export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'>, stream?: NodeJS.WritableStream) {
+export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'> & Partial<Pick<ApiConfig, 'FP_WEBHOOK_SECRET'>>, stream?: NodeJS.WritableStream) {
+  const secrets = (config.FP_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   return {
     level: config.LOG_LEVEL,
     ...(stream ? { stream } : {}),
     name: 'api',
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[REDACTED]' },
     serializers: {
-      req: (req: { method: string, url: string, ip?: string }) => ({ method: req.method, url: maskedUrl(req.url, WEBHOOK_PREFIX), remoteAddress: req.ip })
+      req: (req: { method: string, url: string, ip?: string }) => ({ method: req.method, url: maskedUrl(req.url, WEBHOOK_PREFIX, secrets), remoteAddress: req.ip })
     }
   }
 }
@@ -35,6 +37,11 @@ export async function buildServer (options: AppOptions, { logStream, ...fastifyO
     ...fastifyOptions
   })
   await server.register(app, options)
+  // Fastify's own 404 repeats the URL in its answer and log line: a mistyped webhook URL would
+  // echo our secret back to FirstPromoter, which keeps the answer in its delivery log.
+  server.setNotFoundHandler((_req, reply) => {
+    reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'Not Found' })
+  })
   return server
 }
 

@@ -13,7 +13,8 @@ import {
   createProducerConnection,
   createWorkerConnection,
   eventJobId,
-  grantJobId
+  grantJobId,
+  requeue
 } from '@fp-webhooks/queue'
 import { createHandlerRegistry, type HandlerRegistry } from 'fastify-firstpromoter'
 import { pino, type Logger } from 'pino'
@@ -75,6 +76,7 @@ export async function createWorker (options: CreateWorkerOptions) {
   const payouts = options.payouts ?? v1PayoutSource(options.api)
   const deps: WorkerDeps = {
     db: options.db,
+    sql: options.db.$client,
     log,
     grants: options.grants ?? {},
     ledgerUnits: new Set(options.ledgerUnits ?? DEFAULT_LEDGER_UNITS),
@@ -82,8 +84,11 @@ export async function createWorker (options: CreateWorkerOptions) {
     closer,
     canCloseViaApi: closer !== undefined,
     payouts,
-    enqueueGrant: async (id) => { await queues.grants.add(JOB.grant, { fulfilmentId: id }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(id) }) },
-    enqueueEvent: async (inboxId, eventType) => { await queues.events.add(JOB.event, { inboxId, eventType }, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(inboxId) }) },
+    // Called for rows Postgres says are unfinished (sweep, reconcile). A finished job may still hold
+    // the id, e.g. one failed for stalling twice when its workers were killed: `add` would then do
+    // nothing and the row would never be retried, so a finished job is replaced.
+    enqueueGrant: async (id) => { await requeue(queues.grants, JOB.grant, { fulfilmentId: id }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(id) }) },
+    enqueueEvent: async (inboxId, eventType) => { await requeue(queues.events, JOB.event, { inboxId, eventType }, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(inboxId) }) },
     enqueueClose: async (id) => { await queues.maintenance.add(JOB.closeFulfilment, { fulfilmentId: id }, { ...CLOSE_JOB_OPTIONS, jobId: closeJobId(id) }) },
     metrics: options.metrics
   }

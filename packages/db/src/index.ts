@@ -1,5 +1,5 @@
 export * from './schema.js'
-export { createDb, type Db, type Tx, type DbOrTx, type DbHandle, type CreateDbOptions } from './client.js'
+export { createDb, type Db, type Sql, type Tx, type DbOrTx, type DbHandle, type CreateDbOptions } from './client.js'
 export { migrate, ensureDatabase, MIGRATIONS_FOLDER } from './migrate.js'
 export * from './webhook-events.js'
 export * from './fulfilments.js'

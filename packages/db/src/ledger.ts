@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm'
-import type { DbOrTx } from './client.js'
+import type { DbOrTx, Sql } from './client.js'
 import { ledgerEntries } from './schema.js'
 
 export type LedgerEntry = typeof ledgerEntries.$inferSelect
@@ -34,4 +34,40 @@ export async function getBalances (db: DbOrTx, beneficiary: string): Promise<Rec
 export async function countLedgerEntries (db: DbOrTx, fulfilmentId: number): Promise<number> {
   const rows = await db.select({ n: sql<number>`count(*)::int` }).from(ledgerEntries).where(eq(ledgerEntries.fulfilmentId, fulfilmentId))
   return rows[0]?.n ?? 0
+}
+
+export interface LedgerGrantResult {
+  /** True when this call wrote the ledger row and marked the fulfilment granted. */
+  grantedNow: boolean
+  /** FirstPromoter was told "pending" and API credentials exist: close it through the API. */
+  closeDue: boolean
+}
+
+/**
+ * The built-in grant in one statement: read the fulfilment if still pending, write its ledger row,
+ * mark it granted. One statement is one transaction, so it is all-or-nothing; a concurrent grant
+ * of the same fulfilment waits on the unique ledger row and then finds it taken. The fulfilment row
+ * is locked only by the final update, which also reads whether FirstPromoter was told "pending"
+ * (see `settleAnswer`). Runs as a prepared statement: one round trip.
+ * @param sql the postgres.js client (`createDb(url).sql`)
+ */
+export async function grantFromLedger (sql: Sql, fulfilmentId: number, closeViaApi: boolean): Promise<LedgerGrantResult> {
+  const rows = await sql<Array<{ api_close: string }>>`
+    with f as (
+      select id, beneficiary, promoter_id, cust_id, unit, amount from fulfilments
+      where id = ${fulfilmentId} and state in ('pending', 'granting')
+    ), entry as (
+      insert into ledger_entries (fulfilment_id, beneficiary, promoter_id, cust_id, unit, amount)
+      select id, beneficiary, promoter_id, cust_id, unit, amount from f
+      on conflict (fulfilment_id) do nothing
+      returning fulfilment_id
+    )
+    update fulfilments set
+      state = 'granted', granted_at = now(), updated_at = now(), last_error = null, failure_reason = null,
+      attempts = fulfilments.attempts + 1,
+      api_close = case when ${closeViaApi}::boolean and fulfilments.answered_pending then 'pending' else fulfilments.api_close end
+    from entry where fulfilments.id = entry.fulfilment_id
+    returning fulfilments.api_close`
+  const row = rows[0]
+  return { grantedNow: row !== undefined, closeDue: row?.api_close === 'pending' }
 }

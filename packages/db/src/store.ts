@@ -1,18 +1,23 @@
-import type { Delivery, FirstPromoterStore, RecordResult } from 'fastify-firstpromoter'
+import type { Delivery, FirstPromoterStore, FulfilmentFacts, RecordResult } from 'fastify-firstpromoter'
 import type { Db } from './client.js'
 import { getFulfilmentStatus, recordAnswer, settleAnswer, upsertFulfilment } from './fulfilments.js'
 import { insertQuarantine } from './quarantine.js'
-import { insertEvent } from './webhook-events.js'
+import { storableJson, storableJsonText, storableString } from './storable.js'
+import { insertEvent, insertEventPrepared } from './webhook-events.js'
 
 function toRow (delivery: Delivery) {
   return {
     source: delivery.source,
-    eventId: delivery.eventId,
-    eventType: delivery.eventType,
-    dedupeKey: delivery.dedupeKey,
+    eventId: storableString(delivery.eventId),
+    eventType: storableString(delivery.eventType),
+    dedupeKey: storableString(delivery.dedupeKey),
     eventCreatedAt: delivery.eventCreatedAt,
-    payload: delivery.payload
+    payload: storableJson(delivery.payload)
   }
+}
+
+function storableFacts (facts: FulfilmentFacts): FulfilmentFacts {
+  return { ...facts, unit: storableString(facts.unit), beneficiary: storableString(facts.beneficiary), custId: storableString(facts.custId), promoterEmail: storableString(facts.promoterEmail) }
 }
 
 /**
@@ -21,21 +26,33 @@ function toRow (delivery: Delivery) {
  */
 export function createPostgresStore (db: Db): FirstPromoterStore {
   return {
-    async record (delivery): Promise<RecordResult> {
+    async record (delivery, { signal } = {}): Promise<RecordResult> {
       const { fulfilment } = delivery
+      signal?.throwIfAborted()
       if (!fulfilment) {
-        // Ordinary events: one autocommitted insert, the cheapest durable write.
-        const inboxId = await insertEvent(db, toRow(delivery))
+        // Ordinary events, the hot path: one prepared statement, autocommitted. Should it commit
+        // after the plugin gave up and answered 503, the row is whole, and a retry is deduped.
+        const inboxId = await insertEventPrepared(db.$client, {
+          source: delivery.source,
+          eventId: storableString(delivery.eventId),
+          eventType: storableString(delivery.eventType),
+          dedupeKey: storableString(delivery.dedupeKey),
+          eventCreatedAt: delivery.eventCreatedAt,
+          payloadJson: storableJsonText(delivery.payload)
+        })
         return { inboxId, duplicate: inboxId === null }
       }
+      // A fulfilment: the inbox row and the fulfilment commit together. If the plugin gave up
+      // meanwhile (`signal` aborted), roll back rather than commit after its 503.
       return db.transaction(async (tx) => {
         const inboxId = await insertEvent(tx, toRow(delivery))
-        const status = await upsertFulfilment(tx, fulfilment, { firstEventId: delivery.eventId })
+        const status = await upsertFulfilment(tx, storableFacts(fulfilment), { firstEventId: storableString(delivery.eventId) })
+        signal?.throwIfAborted()
         return { inboxId, duplicate: inboxId === null, fulfilment: status }
       })
     },
     async quarantine (entry) {
-      await insertQuarantine(db, entry)
+      await insertQuarantine(db, { ...entry, reason: storableString(entry.reason), details: storableJson(entry.details), contentType: storableString(entry.contentType), body: storableString(entry.body) })
     },
     fulfilmentStatus: (id) => getFulfilmentStatus(db, id),
     settleAnswer: (id) => settleAnswer(db, id),

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm'
-import type { DbOrTx } from './client.js'
+import type { DbOrTx, Sql } from './client.js'
 import { webhookEvents } from './schema.js'
 
 export type WebhookEvent = typeof webhookEvents.$inferSelect
@@ -77,4 +77,22 @@ export async function listEvents (db: DbOrTx, filter: EventFilter = {}) {
 /** Counts per processing state, for metrics. */
 export async function countEventsByState (db: DbOrTx) {
   return db.select({ state: webhookEvents.state, n: sql<number>`count(*)::int` }).from(webhookEvents).groupBy(webhookEvents.state)
+}
+
+/**
+ * `insertEvent` as one prepared statement (one round trip, planned once per connection): the
+ * ingest hot path. The payload arrives as JSON text, serialised once by the caller. (Drizzle
+ * leaves postgres.js without a Date serialiser, hence the ISO string.)
+ * @returns the new row's id, or null for a duplicate
+ */
+export async function insertEventPrepared (
+  sql: Sql,
+  event: { source: 'v1' | 'v2', eventId: string, eventType: string, dedupeKey: string | null, eventCreatedAt: Date | null, payloadJson: string }
+): Promise<number | null> {
+  const rows = await sql<Array<{ id: string }>>`
+    insert into webhook_events (source, event_id, event_type, dedupe_key, event_created_at, payload)
+    values (${event.source}, ${event.eventId}, ${event.eventType}, ${event.dedupeKey}, ${event.eventCreatedAt?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
+    on conflict do nothing
+    returning id::text as id`
+  return rows[0] ? Number(rows[0].id) : null
 }

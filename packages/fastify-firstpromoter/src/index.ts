@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { FST_FIRSTPROMOTER_OPTIONS } from './errors.js'
 import { createHandlerRegistry, type HandlerRegistry } from './handlers.js'
 import { normalizeOptions, type FastifyFirstPromoterOptions } from './options.js'
 import { webhookRoutes } from './route.js'
@@ -32,6 +33,12 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<FastifyFirstPromoterOptions> = async (app, options) => {
   const opts = normalizeOptions(options)
+  // The router answers 414 (echoing the path) for a parameter over maxParamLength, before the
+  // secret check: a longer secret could never match.
+  const maxParamLength = app.initialConfig.maxParamLength ?? 100
+  if (opts.secrets.some((s) => s.length > maxParamLength)) {
+    throw new FST_FIRSTPROMOTER_OPTIONS(`every secret must be at most ${maxParamLength} characters (the server's maxParamLength)`)
+  }
   const handlers = options.handlers ?? createHandlerRegistry()
   app.decorateRequest('firstpromoterDelivery', null)
   app.decorate('firstpromoter', {
@@ -65,4 +72,4 @@ export { redactInPlace, scrubRawBody, maskUrl, REDACTED } from './redact.js'
 export { maskedUrl } from './route.js'
 export type { FulfilmentAnswer } from './protocol.js'
 export { fulfilmentFacts, v1Delivery } from './delivery.js'
-export { fulfilmentPendingCheck } from './validate.js'
+export { fulfilmentPendingCheck, documentedShapeErrors, type FieldError } from './validate.js'

@@ -28,8 +28,8 @@ export interface FastifyFirstPromoterOptions {
   /** How long to wait for the queue before treating it as unreachable. Default 1000 ms. */
   enqueueTimeoutMs?: number
   /**
-   * How long to wait for the store before answering 503. Default 5000 ms. A write that lands
-   * after the 503 is harmless: FirstPromoter's retry is deduped and answered as usual.
+   * How long to wait for the store before answering 503. Default 5000 ms. The store's `record` is
+   * then told to abandon the write (its `signal` aborts), so that a 503 means "not stored".
    */
   storeTimeoutMs?: number
   /** Extra JSON paths to mask before storing and logging, dot-separated, `*` for any key. */

@@ -34,7 +34,7 @@ export function maskUrl (value: string): string {
   }
 }
 
-function maskSecrets (value: string, secrets: readonly string[]): string {
+export function maskSecrets (value: string, secrets: readonly string[]): string {
   let out = value
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED)
   return out
@@ -92,8 +92,9 @@ export function redactInPlace (doc: unknown, options: RedactOptions): void {
  * our webhook URL and our secrets, found by pattern since there is no tree to walk.
  */
 export function scrubRawBody (raw: string, secrets: readonly string[]): string {
+  // The closing quote is optional: a body cut short right after a credential still hides it.
   const scrubbed = raw
-    .replace(/("(?:auth_token|temp_password)"\s*:\s*)"(?:[^"\\]|\\.)*"/g, `$1"${REDACTED}"`)
-    .replace(/("default_webhook_url"\s*:\s*)"(?:[^"\\]|\\.)*"/g, `$1"${REDACTED}"`)
+    .replace(/("(?:auth_token|temp_password)"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, `$1"${REDACTED}"`)
+    .replace(/("default_webhook_url"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, `$1"${REDACTED}"`)
   return maskSecrets(scrubbed, secrets)
 }

@@ -23,3 +23,14 @@ export const ErrorBodySchema = Type.Object({
   fulfilment_id: Type.Optional(Type.Number())
 })
 export type ErrorBody = Static<typeof ErrorBodySchema>
+
+/**
+ * Every 200 body, one object with optional fields: `anyOf` would make the serializer validate
+ * each answer against the branches at run time, on the hot path.
+ */
+export const DeliveryAnswerSchema = Type.Object({
+  received: Type.Optional(Type.Literal(true)),
+  duplicate: Type.Optional(Type.Boolean()),
+  fulfilment_id: Type.Optional(Type.Number()),
+  state: Type.Optional(Type.Union([Type.Literal('granted'), Type.Literal('pending')]))
+})

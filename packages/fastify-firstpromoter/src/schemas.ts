@@ -223,6 +223,15 @@ export const FulfilmentAmountSchema = Type.Union([
 ])
 export type FulfilmentAmount = Static<typeof FulfilmentAmountSchema>
 
+/**
+ * The ids a grant is keyed on (the fulfilment's and its promoter's) become numbers, so numeric
+ * strings are bounded to 15 digits like amounts: a longer one could not be kept exactly.
+ */
+export const FulfilmentIdSchema = Type.Union([
+  Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  Type.String({ pattern: '^[0-9]{1,15}$' })
+])
+
 /** A reward unit (`free_months`, `credits`, `points`…): the receiver keys grants on it. */
 export const UnitSchema = Type.String({ minLength: 1, maxLength: 100 })
 
@@ -252,11 +261,11 @@ export type Fulfilment = Static<typeof FulfilmentSchema>
  * refusal, which FirstPromoter would retry and then flag with `has_issues`.
  */
 export const FulfilmentPendingDataSchema = Type.Object({
-  id: FpIdSchema,
+  id: FulfilmentIdSchema,
   amount: FulfilmentAmountSchema,
   unit: UnitSchema,
   promoter: Type.Object({
-    id: FpIdSchema,
+    id: FulfilmentIdSchema,
     // The integrator's own user id; "" or null when unset.
     cust_id: Type.Optional(NullableSchema(Type.String({ maxLength: 255 }))),
     email: OptionalString

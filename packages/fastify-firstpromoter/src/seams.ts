@@ -61,13 +61,21 @@ export interface FulfilmentAnswer {
   reason: string | null
 }
 
+export interface RecordOptions {
+  /**
+   * Aborted when the plugin stops waiting for `record` and answers 503. A write not committed by
+   * then should be abandoned (rolled back), so that a 503 means "not stored".
+   */
+  signal?: AbortSignal
+}
+
 export interface FirstPromoterStore {
   /**
    * Stores the delivery durably (inbox row, deduped on the event id and `dedupeKey`) and, for a
    * fulfilment, upserts it keyed on its id, in one transaction. Must have committed when it resolves.
    * @throws when storage is unreachable (the plugin answers 503)
    */
-  record: (delivery: Delivery) => Promise<RecordResult>
+  record: (delivery: Delivery, options?: RecordOptions) => Promise<RecordResult>
   /** Keeps a rejected body for a human. Best effort: the plugin logs a failure and answers anyway. */
   quarantine: (entry: QuarantineEntry) => Promise<void>
   fulfilmentStatus: (id: number) => Promise<FulfilmentStatus | null>

@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { FulfilmentPendingDataSchema, V1EnvelopeSchema, V1EventSchema, V2EnvelopeSchema } from './schemas.js'
+import { FulfilmentPendingDataSchema, V1EnvelopeSchema, V1EventDataSchemaByType, V2EnvelopeSchema } from './schemas.js'
 
 export interface FieldError {
   /** JSON pointer of the field, e.g. `/data/amount`. */
@@ -31,9 +31,27 @@ function compile<T extends TSchema> (schema: T, prefix = '') {
 }
 
 export const v1Envelope = compile(V1EnvelopeSchema)
-export const v1Event = compile(V1EventSchema)
 export const v2Envelope = compile(V2EnvelopeSchema)
 export const fulfilmentData = compile(FulfilmentPendingDataSchema, '/data')
 
 /** Whether `value` has what a fulfilment needs (id, amount, unit, promoter id): a v1 payout passes too. */
 export const fulfilmentPendingCheck = (value: unknown): boolean => fulfilmentData.check(value)
+
+const dataChecks = new Map<string, ReturnType<typeof compile>>()
+
+/**
+ * Where a stored v1 event's data differs from the documented shape of its type ([] when it does
+ * not, or for a type FirstPromoter does not document). The worker logs it: FirstPromoter's
+ * payloads drift, and an operator should hear of it.
+ */
+export function documentedShapeErrors (value: unknown): FieldError[] {
+  const type = (value as { event?: { type?: unknown } } | null)?.event?.type
+  if (typeof type !== 'string' || !Object.hasOwn(V1EventDataSchemaByType, type)) return []
+  let check = dataChecks.get(type)
+  if (!check) {
+    check = compile(V1EventDataSchemaByType[type as keyof typeof V1EventDataSchemaByType], '/data')
+    dataChecks.set(type, check)
+  }
+  const data = (value as { data?: unknown }).data
+  return check.check(data) ? [] : check.errors(data).slice(0, 3)
+}

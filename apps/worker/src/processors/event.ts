@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq'
 import { getEvent, markEventAttemptFailed, markEventProcessed } from '@fp-webhooks/db'
 import type { EventJobData } from '@fp-webhooks/queue'
+import { documentedShapeErrors } from 'fastify-firstpromoter'
 import type { WorkerDeps } from '../deps.js'
 import { applyProjections } from '../projections.js'
 
@@ -14,6 +15,10 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
   const event = await getEvent(deps.db, inboxId)
   if (!event) throw new UnrecoverableError(`inbox row ${inboxId} does not exist`)
   if (event.state === 'processed') return 'skipped'
+  if (event.source === 'v1' && event.attempts === 0) {
+    const shapeErrors = documentedShapeErrors(event.payload)
+    if (shapeErrors.length > 0) deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, errors: shapeErrors }, 'event data differs from the documented shape; processed as received')
+  }
   try {
     await deps.db.transaction((tx) => applyProjections(tx, event))
     const data = (event.payload as { data?: unknown } | null)?.data

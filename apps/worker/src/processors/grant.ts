@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq'
 import {
   getFulfilment,
+  grantFromLedger,
   insertLedgerEntry,
   markAttemptFailed,
   markFailed,
@@ -8,7 +9,7 @@ import {
   markGranting
 } from '@fp-webhooks/db'
 import type { GrantJobData } from '@fp-webhooks/queue'
-import { PermanentGrantError, grantFunctionFor } from '../grants.js'
+import { PermanentGrantError, grantFunctionFor, ledgerGrant } from '../grants.js'
 import type { WorkerDeps } from '../deps.js'
 
 export interface GrantResult {
@@ -39,6 +40,11 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
   if (recorded.state === 'failed') return { fulfilmentId: id, state: 'failed', grantedNow: false }
 
   const grant = grantFunctionFor(recorded.unit, deps.grants, deps.ledgerUnits)
+  if (grant === ledgerGrant) {
+    // The built-in grant: one prepared statement, nothing of the integrator's to run.
+    const outcome = await grantFromLedger(deps.sql, id, deps.canCloseViaApi)
+    return finish(deps, recorded, outcome)
+  }
   if (!grant) {
     const reason = `no grant function for unit "${recorded.unit}" (register one, or add the unit to FP_LEDGER_UNITS)`
     await markFailed(db, id, reason)
@@ -68,12 +74,8 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
       const { closeDue } = await markGranted(tx, id, deps.canCloseViaApi)
       return { grantedNow: true, closeDue, state: 'granted' as const }
     })
-    if (outcome.closeDue) await deps.enqueueClose(id)
-    if (outcome.grantedNow) {
-      deps.log.info({ fulfilmentId: id, unit: recorded.unit, amount: recorded.amount }, 'fulfilment granted')
-      deps.metrics?.granted(recorded.unit)
-    }
-    return { fulfilmentId: id, state: outcome.state === 'failed' ? 'failed' : 'granted', grantedNow: outcome.grantedNow }
+    if (outcome.state === 'failed') return { fulfilmentId: id, state: 'failed', grantedNow: false }
+    return await finish(deps, recorded, outcome)
   } catch (err) {
     if (err instanceof PermanentGrantError) {
       await markFailed(db, id, err.message)
@@ -91,4 +93,13 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
     deps.log.warn({ fulfilmentId: id, attempt: job.attemptsMade + 1, final, err: { message: errorText(err) } }, 'grant attempt failed')
     throw err
   }
+}
+
+async function finish (deps: WorkerDeps, recorded: { id: number, unit: string, amount: number }, outcome: { grantedNow: boolean, closeDue: boolean }): Promise<GrantResult> {
+  if (outcome.closeDue) await deps.enqueueClose(recorded.id)
+  if (outcome.grantedNow) {
+    deps.log.info({ fulfilmentId: recorded.id, unit: recorded.unit, amount: recorded.amount }, 'fulfilment granted')
+    deps.metrics?.granted(recorded.unit)
+  }
+  return { fulfilmentId: recorded.id, state: 'granted', grantedNow: outcome.grantedNow }
 }
