@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import type { FulfilmentFacts, FulfilmentStatus } from 'fastify-firstpromoter'
-import type { DbOrTx } from './client.js'
-import { fulfilmentAnswers, fulfilments, type ApiCloseState } from './schema.js'
+import type { DbOrTx, Sql } from './client.js'
+import { fulfilmentAnswers, fulfilments, type ApiCloseState, type FulfilmentState } from './schema.js'
 
 export type Fulfilment = typeof fulfilments.$inferSelect
 
@@ -144,4 +144,14 @@ export async function listFulfilments (db: DbOrTx, filter: { state?: Fulfilment[
 export async function countFulfilmentsByUnitAndState (db: DbOrTx) {
   return db.select({ unit: fulfilments.unit, state: fulfilments.state, n: sql<number>`count(*)::int` })
     .from(fulfilments).groupBy(fulfilments.unit, fulfilments.state)
+}
+
+export interface GrantView { id: number, unit: string, amount: number, state: FulfilmentState, apiClose: ApiCloseState }
+
+/** What a grant job needs to choose its path, as one prepared statement (the grant hot path). */
+export async function getFulfilmentForGrant (sql: Sql, id: number): Promise<GrantView | undefined> {
+  const rows = await sql<Array<{ unit: string, amount: string, state: FulfilmentState, api_close: ApiCloseState }>>`
+    select unit, amount::text as amount, state, api_close from fulfilments where id = ${id}`
+  const row = rows[0]
+  return row ? { id, unit: row.unit, amount: Number(row.amount), state: row.state, apiClose: row.api_close } : undefined
 }

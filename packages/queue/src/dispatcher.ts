@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events'
 import { Queue, QueueEvents } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FirstPromoterDispatcher } from 'fastify-firstpromoter'
+import { createBatcher } from './batch.js'
 import { createProducerConnection, createWorkerConnection } from './connection.js'
 import { EVENT_JOB_OPTIONS, GRANT_JOB_OPTIONS } from './job-options.js'
 import { DEFAULT_PREFIX, EVENTS_QUEUE, GRANTS_QUEUE, JOB, MAINTENANCE_QUEUE, eventJobId, grantJobId, type EventJobData, type GrantJobData } from './names.js'
@@ -45,10 +46,15 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
     if (connection.status !== 'ready') throw new Error(`Redis is not connected (${connection.status})`)
   }
 
+  // Deliveries answered in the same turn share one addBulk: one round trip for all of them.
+  const addEvents = createBatcher<EventJobData>(async (jobs) => {
+    await events.addBulk(jobs.map((data) => ({ name: JOB.event, data, opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(data.inboxId) } })))
+  })
+
   const dispatcher: FirstPromoterDispatcher = {
     async enqueueEvent ({ inboxId, eventType }) {
       connected()
-      await events.add(JOB.event, { inboxId, eventType }, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(inboxId) })
+      await addEvents({ inboxId, eventType })
     },
     async enqueueGrant ({ fulfilmentId }) {
       connected()

@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq'
 import {
   getFulfilment,
+  getFulfilmentForGrant,
   grantFromLedger,
   insertLedgerEntry,
   markAttemptFailed,
@@ -30,7 +31,7 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): Promise<GrantResult> {
   const id = job.data.fulfilmentId
   const { db } = deps
-  const recorded = await getFulfilment(db, id)
+  const recorded = await getFulfilmentForGrant(deps.sql, id)
   if (!recorded) throw new UnrecoverableError(`fulfilment ${id} is not recorded`)
   if (recorded.state === 'granted') {
     // A close that could not be queued last time is queued now.
