@@ -4,6 +4,7 @@
  * A delivery carrying either would fail to store on every retry, answered 503 as if Postgres were
  * down; each becomes U+FFFD instead, so the delivery is kept with that detail replaced.
  */
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what must be found
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
 export function storableString (value: string): string

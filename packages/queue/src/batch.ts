@@ -3,7 +3,7 @@
  * round trip to Redis instead of one per job). Each caller's promise settles with its batch.
  */
 export function createBatcher<T> (flush: (items: T[]) => Promise<void>, maxBatch = 500) {
-  let pending: Array<{ item: T, resolve: () => void, reject: (err: unknown) => void }> = []
+  const pending: Array<{ item: T, resolve: () => void, reject: (err: unknown) => void }> = []
   let scheduled = false
   const run = async () => {
     scheduled = false
