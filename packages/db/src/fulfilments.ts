@@ -155,3 +155,49 @@ export async function getFulfilmentForGrant (sql: Sql, id: number): Promise<Gran
   const row = rows[0]
   return row ? { id, unit: row.unit, amount: Number(row.amount), state: row.state, apiClose: row.api_close } : undefined
 }
+
+/**
+ * A `fulfilment_pending` delivery in one prepared statement: the inbox row and the fulfilment
+ * (inserted unless known) commit together. The fulfilment path's hot write.
+ * @returns the inbox id (null for a duplicate delivery) and the fulfilment's status
+ */
+export async function recordFulfilmentPrepared (
+  sql: Sql,
+  event: { source: 'v1' | 'v2', eventId: string, eventType: string, eventCreatedAt: Date | null, payloadJson: string },
+  facts: FulfilmentFacts
+): Promise<{ inboxId: number | null, status: FulfilmentStatus }> {
+  const rows = await sql<Array<{ inbox_id: string | null, state: FulfilmentState | null, failure_reason: string | null }>>`
+    with ev as (
+      insert into webhook_events (source, event_id, event_type, event_created_at, payload)
+      values (${event.source}, ${event.eventId}, ${event.eventType}, ${event.eventCreatedAt?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
+      on conflict do nothing
+      returning id
+    ), f as (
+      insert into fulfilments (id, unit, amount, beneficiary, promoter_id, cust_id, promoter_email, first_event_id)
+      values (${facts.id}, ${facts.unit}, ${facts.amount}, ${facts.beneficiary}, ${facts.promoterId}, ${facts.custId}, ${facts.promoterEmail}, ${event.eventId})
+      on conflict (id) do nothing
+      returning state, failure_reason
+    )
+    select (select id::text from ev) as inbox_id, (select state from f) as state, (select failure_reason from f) as failure_reason`
+  const row = rows[0]!
+  const inboxId = row.inbox_id === null ? null : Number(row.inbox_id)
+  if (row.state !== null) return { inboxId, status: { id: facts.id, state: row.state, failureReason: row.failure_reason } }
+  // Known already: its state is read in a new statement, which sees a concurrent insert's commit.
+  const known = await sql<Array<{ state: FulfilmentState, failure_reason: string | null }>>`select state, failure_reason from fulfilments where id = ${facts.id}`
+  /* c8 ignore next -- the row exists: the insert above conflicted with it */
+  if (!known[0]) throw new Error(`fulfilment ${facts.id} vanished`)
+  return { inboxId, status: { id: facts.id, state: known[0].state, failureReason: known[0].failure_reason } }
+}
+
+/** `settleAnswer` as one prepared statement. */
+export async function settleAnswerPrepared (sql: Sql, id: number): Promise<FulfilmentStatus | null> {
+  const rows = await sql<Array<{ state: FulfilmentState, failure_reason: string | null }>>`
+    update fulfilments set answered_pending = answered_pending or state in ('pending', 'granting')
+    where id = ${id} returning state, failure_reason`
+  return rows[0] ? { id, state: rows[0].state, failureReason: rows[0].failure_reason } : null
+}
+
+/** `recordAnswer` as one prepared statement. */
+export async function recordAnswerPrepared (sql: Sql, answer: { fulfilmentId: number, eventId: string | null, statusCode: number, reason: string | null }): Promise<void> {
+  await sql`insert into fulfilment_answers (fulfilment_id, event_id, status_code, reason) values (${answer.fulfilmentId}, ${answer.eventId}, ${answer.statusCode}, ${answer.reason})`
+}

@@ -1,20 +1,9 @@
-import type { Delivery, FirstPromoterStore, FulfilmentFacts, RecordResult } from 'fastify-firstpromoter'
+import type { FirstPromoterStore, FulfilmentFacts, RecordResult } from 'fastify-firstpromoter'
 import type { Db } from './client.js'
-import { getFulfilmentStatus, recordAnswer, settleAnswer, upsertFulfilment } from './fulfilments.js'
+import { getFulfilmentStatus, recordAnswerPrepared, recordFulfilmentPrepared, settleAnswerPrepared } from './fulfilments.js'
 import { insertQuarantine } from './quarantine.js'
 import { storableJson, storableJsonText, storableString } from './storable.js'
-import { insertEvent, insertEventPrepared } from './webhook-events.js'
-
-function toRow (delivery: Delivery) {
-  return {
-    source: delivery.source,
-    eventId: storableString(delivery.eventId),
-    eventType: storableString(delivery.eventType),
-    dedupeKey: storableString(delivery.dedupeKey),
-    eventCreatedAt: delivery.eventCreatedAt,
-    payload: storableJson(delivery.payload)
-  }
-}
+import { insertEventPrepared } from './webhook-events.js'
 
 function storableFacts (facts: FulfilmentFacts): FulfilmentFacts {
   return { ...facts, unit: storableString(facts.unit), beneficiary: storableString(facts.beneficiary), custId: storableString(facts.custId), promoterEmail: storableString(facts.promoterEmail) }
@@ -42,20 +31,21 @@ export function createPostgresStore (db: Db): FirstPromoterStore {
         })
         return { inboxId, duplicate: inboxId === null }
       }
-      // A fulfilment: the inbox row and the fulfilment commit together. If the plugin gave up
-      // meanwhile (`signal` aborted), roll back rather than commit after its 503.
-      return db.transaction(async (tx) => {
-        const inboxId = await insertEvent(tx, toRow(delivery))
-        const status = await upsertFulfilment(tx, storableFacts(fulfilment), { firstEventId: storableString(delivery.eventId) })
-        signal?.throwIfAborted()
-        return { inboxId, duplicate: inboxId === null, fulfilment: status }
-      })
+      // A fulfilment: the inbox row and the fulfilment commit together, in one statement.
+      const { inboxId, status } = await recordFulfilmentPrepared(db.$client, {
+        source: delivery.source,
+        eventId: storableString(delivery.eventId),
+        eventType: storableString(delivery.eventType),
+        eventCreatedAt: delivery.eventCreatedAt,
+        payloadJson: storableJsonText(delivery.payload)
+      }, storableFacts(fulfilment))
+      return { inboxId, duplicate: inboxId === null, fulfilment: status }
     },
     async quarantine (entry) {
       await insertQuarantine(db, { ...entry, reason: storableString(entry.reason), details: storableJson(entry.details), contentType: storableString(entry.contentType), body: storableString(entry.body) })
     },
     fulfilmentStatus: (id) => getFulfilmentStatus(db, id),
-    settleAnswer: (id) => settleAnswer(db, id),
-    noteAnswer: (answer) => recordAnswer(db, answer)
+    settleAnswer: (id) => settleAnswerPrepared(db.$client, id),
+    noteAnswer: (answer) => recordAnswerPrepared(db.$client, answer)
   }
 }

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { FST_FIRSTPROMOTER_OPTIONS } from './errors.js'
 import { createHandlerRegistry, type HandlerRegistry } from './handlers.js'
 import { normalizeOptions, type FastifyFirstPromoterOptions } from './options.js'
 import { webhookRoutes } from './route.js'
@@ -33,12 +32,6 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<FastifyFirstPromoterOptions> = async (app, options) => {
   const opts = normalizeOptions(options)
-  // The router answers 414 (echoing the path) for a parameter over maxParamLength, before the
-  // secret check: a longer secret could never match.
-  const maxParamLength = app.initialConfig.maxParamLength ?? 100
-  if (opts.secrets.some((s) => s.length > maxParamLength)) {
-    throw new FST_FIRSTPROMOTER_OPTIONS(`every secret must be at most ${maxParamLength} characters (the server's maxParamLength)`)
-  }
   const handlers = options.handlers ?? createHandlerRegistry()
   app.decorateRequest('firstpromoterDelivery', null)
   app.decorate('firstpromoter', {
@@ -60,6 +53,7 @@ export {
   DEFAULT_PREFIX,
   DEFAULT_QUARANTINE_BODY_LIMIT,
   DEFAULT_STORE_TIMEOUT_MS,
+  MAX_SECRET_LENGTH,
   MIN_SECRET_LENGTH
 } from './options.js'
 export * from './seams.js'

@@ -9,6 +9,11 @@ export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1000
 export const DEFAULT_QUARANTINE_BODY_LIMIT = 64 * 1024
 export const DEFAULT_STORE_TIMEOUT_MS = 5000
 export const MIN_SECRET_LENGTH = 16
+/**
+ * Fastify's default `maxParamLength`: the router answers 414 (repeating the path) for a longer
+ * path segment before the secret is checked, so a longer secret could never match.
+ */
+export const MAX_SECRET_LENGTH = 100
 /** FirstPromoter gives up after about 15 s; the wait must leave room for storage and the answer. */
 export const MAX_FULFILMENT_WAIT_MS = 10_000
 
@@ -84,6 +89,7 @@ export function normalizeOptions (options: FastifyFirstPromoterOptions): Normali
   if (secrets.length === 0) throw new FST_FIRSTPROMOTER_OPTIONS('secrets must list at least one secret')
   for (const s of secrets) {
     if (s.length < MIN_SECRET_LENGTH) throw new FST_FIRSTPROMOTER_OPTIONS(`every secret must be at least ${MIN_SECRET_LENGTH} characters`)
+    if (s.length > MAX_SECRET_LENGTH) throw new FST_FIRSTPROMOTER_OPTIONS(`every secret must be at most ${MAX_SECRET_LENGTH} characters`)
     if (!/^[A-Za-z0-9._~-]+$/.test(s)) throw new FST_FIRSTPROMOTER_OPTIONS('secrets may only use URL-safe characters: A-Z a-z 0-9 . _ ~ -')
   }
   if (!hasMethods(options.store, ['record', 'quarantine', 'fulfilmentStatus', 'settleAnswer', 'noteAnswer'])) {

@@ -63,8 +63,8 @@ export interface FulfilmentAnswer {
 
 export interface RecordOptions {
   /**
-   * Aborted when the plugin stops waiting for `record` and answers 503. A write not committed by
-   * then should be abandoned (rolled back), so that a 503 means "not stored".
+   * Aborted when the plugin stops waiting for `record` and answers 503. A write not yet sent
+   * should be abandoned; one already sent may commit, whole (FirstPromoter's retry is deduped).
    */
   signal?: AbortSignal
 }
