@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import type { FulfilmentFacts, FulfilmentStatus } from 'fastify-firstpromoter'
+import { unlessAborted } from './abortable.js'
 import type { DbOrTx, Sql } from './client.js'
 import { fulfilmentAnswers, fulfilments, type ApiCloseState, type FulfilmentState } from './schema.js'
 
@@ -164,9 +165,10 @@ export async function getFulfilmentForGrant (sql: Sql, id: number): Promise<Gran
 export async function recordFulfilmentPrepared (
   sql: Sql,
   event: { source: 'v1' | 'v2', eventId: string, eventType: string, eventCreatedAt: Date | null, payloadJson: string },
-  facts: FulfilmentFacts
+  facts: FulfilmentFacts,
+  signal?: AbortSignal
 ): Promise<{ inboxId: number | null, status: FulfilmentStatus }> {
-  const rows = await sql<Array<{ inbox_id: string | null, state: FulfilmentState | null, failure_reason: string | null }>>`
+  const rows = await unlessAborted(sql<Array<{ inbox_id: string | null, state: FulfilmentState | null, failure_reason: string | null }>>`
     with ev as (
       insert into webhook_events (source, event_id, event_type, event_created_at, payload)
       values (${event.source}, ${event.eventId}, ${event.eventType}, ${event.eventCreatedAt?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
@@ -178,7 +180,7 @@ export async function recordFulfilmentPrepared (
       on conflict (id) do nothing
       returning state, failure_reason
     )
-    select (select id::text from ev) as inbox_id, (select state from f) as state, (select failure_reason from f) as failure_reason`
+    select (select id::text from ev) as inbox_id, (select state from f) as state, (select failure_reason from f) as failure_reason`, signal)
   const row = rows[0]!
   const inboxId = row.inbox_id === null ? null : Number(row.inbox_id)
   if (row.state !== null) return { inboxId, status: { id: facts.id, state: row.state, failureReason: row.failure_reason } }

@@ -19,8 +19,8 @@ export function createPostgresStore (db: Db): FirstPromoterStore {
       const { fulfilment } = delivery
       signal?.throwIfAborted()
       if (!fulfilment) {
-        // Ordinary events, the hot path: one prepared statement, autocommitted. Should it commit
-        // after the plugin gave up and answered 503, the row is whole, and a retry is deduped.
+        // Ordinary events, the hot path: one prepared statement, autocommitted. If the plugin gives
+        // up first (answers 503, `signal` aborts), the statement is cancelled: a 503 means not stored.
         const inboxId = await insertEventPrepared(db.$client, {
           source: delivery.source,
           eventId: storableString(delivery.eventId),
@@ -28,7 +28,7 @@ export function createPostgresStore (db: Db): FirstPromoterStore {
           dedupeKey: storableString(delivery.dedupeKey),
           eventCreatedAt: delivery.eventCreatedAt,
           payloadJson: storableJsonText(delivery.payload)
-        })
+        }, signal)
         return { inboxId, duplicate: inboxId === null }
       }
       // A fulfilment: the inbox row and the fulfilment commit together, in one statement.
@@ -38,7 +38,7 @@ export function createPostgresStore (db: Db): FirstPromoterStore {
         eventType: storableString(delivery.eventType),
         eventCreatedAt: delivery.eventCreatedAt,
         payloadJson: storableJsonText(delivery.payload)
-      }, storableFacts(fulfilment))
+      }, storableFacts(fulfilment), signal)
       return { inboxId, duplicate: inboxId === null, fulfilment: status }
     },
     async quarantine (entry) {

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm'
+import { unlessAborted } from './abortable.js'
 import type { DbOrTx, Sql } from './client.js'
 import { webhookEvents } from './schema.js'
 
@@ -87,12 +88,13 @@ export async function countEventsByState (db: DbOrTx) {
  */
 export async function insertEventPrepared (
   sql: Sql,
-  event: { source: 'v1' | 'v2', eventId: string, eventType: string, dedupeKey: string | null, eventCreatedAt: Date | null, payloadJson: string }
+  event: { source: 'v1' | 'v2', eventId: string, eventType: string, dedupeKey: string | null, eventCreatedAt: Date | null, payloadJson: string },
+  signal?: AbortSignal
 ): Promise<number | null> {
-  const rows = await sql<Array<{ id: string }>>`
+  const rows = await unlessAborted(sql<Array<{ id: string }>>`
     insert into webhook_events (source, event_id, event_type, dedupe_key, event_created_at, payload)
     values (${event.source}, ${event.eventId}, ${event.eventType}, ${event.dedupeKey}, ${event.eventCreatedAt?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
     on conflict do nothing
-    returning id::text as id`
+    returning id::text as id`, signal)
   return rows[0] ? Number(rows[0].id) : null
 }
