@@ -1,15 +1,6 @@
-import { createServer } from 'node:net'
+import { closedPort } from '@fp-webhooks/testing'
 import t from 'tap'
 import { build, fixture, fulfilmentPayload, post, startWorker, waitFor } from './helper.js'
-
-/** A port nothing listens on: connections to it are refused. */
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 t.test('Redis unreachable: ordinary events 200, fulfilments 202, all stored; the sweeper catches up', async (t) => {
   const port = await closedPort()

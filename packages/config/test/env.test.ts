@@ -1,4 +1,4 @@
-import { createServer } from 'node:net'
+import { closedPort } from '@fp-webhooks/testing'
 import { Type } from '@sinclair/typebox'
 import t from 'tap'
 import { CommonEnv, ConfigError, DependencyError, checkPostgres, checkRedis, loadEnv, redactUrl } from '../src/index.js'
@@ -29,14 +29,6 @@ t.test('redactUrl masks the password only', async (t) => {
   t.equal(redactUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379')
   t.equal(redactUrl('::'), '(unparseable URL)')
 })
-
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 t.test('start-up checks name the variable and hide the password', async (t) => {
   const port = await closedPort()

@@ -105,9 +105,9 @@ t.test('listAllPayouts stops on an empty page and at maxPages', async t => {
   t.same(fake.requests.map(r => r.query.page), ['1', '2', '3'], 'a full last page needs one empty page to end')
   fake.reset()
 
-  let count = 0
-  for await (const _ of client.listAllPayouts({ perPage: 5, maxPages: 2 })) count++
-  t.equal(count, 10)
+  const walked = []
+  for await (const payout of client.listAllPayouts({ perPage: 5, maxPages: 2 })) walked.push(payout)
+  t.equal(walked.length, 10)
   t.equal(fake.requests.length, 2)
 })
 
