@@ -44,12 +44,6 @@ export async function getFulfilment (db: DbOrTx, id: number): Promise<Fulfilment
   return rows[0]
 }
 
-/** Locks the row for the rest of the transaction: two grants of one fulfilment queue up here. */
-export async function lockFulfilment (tx: DbOrTx, id: number): Promise<Fulfilment | undefined> {
-  const rows = await tx.select().from(fulfilments).where(eq(fulfilments.id, id)).for('update')
-  return rows[0]
-}
-
 export async function markGranting (db: DbOrTx, id: number): Promise<void> {
   await db.update(fulfilments)
     .set({ state: 'granting', updatedAt: new Date(), attempts: sql`${fulfilments.attempts} + 1` })
@@ -91,26 +85,6 @@ export async function resetFailed (db: DbOrTx, id: number): Promise<boolean> {
     .where(and(eq(fulfilments.id, id), eq(fulfilments.state, 'failed')))
     .returning({ id: fulfilments.id })
   return rows.length > 0
-}
-
-export async function recordAnswer (
-  db: DbOrTx,
-  answer: { fulfilmentId: number, eventId: string | null, statusCode: number, reason: string | null }
-): Promise<void> {
-  await db.insert(fulfilmentAnswers).values(answer)
-}
-
-/**
- * The state to answer with. A fulfilment not yet granted or failed is marked `answeredPending` in
- * the same statement; the row lock makes this wait for a grant in progress, so either the grant
- * sees the mark (and closes through the API) or this sees the grant (and answers 200).
- */
-export async function settleAnswer (db: DbOrTx, id: number): Promise<FulfilmentStatus | null> {
-  const rows = await db.update(fulfilments)
-    .set({ answeredPending: sql`${fulfilments.answeredPending} or ${fulfilments.state} in ('pending', 'granting')` })
-    .where(eq(fulfilments.id, id))
-    .returning(statusColumns)
-  return rows[0] ?? null
 }
 
 export async function listAnswers (db: DbOrTx, fulfilmentId: number) {
@@ -191,15 +165,20 @@ export async function recordFulfilmentPrepared (
   return { inboxId, status: { id: facts.id, state: known[0].state, failureReason: known[0].failure_reason } }
 }
 
-/** `settleAnswer` as one prepared statement. */
-export async function settleAnswerPrepared (sql: Sql, id: number): Promise<FulfilmentStatus | null> {
+/**
+ * The state to answer with. A fulfilment not yet granted or failed is marked `answeredPending` in
+ * the same statement; the row lock makes this wait for a grant committing at that moment, so either
+ * the grant sees the mark (and closes through the API) or this sees the grant (and answers 200).
+ * One prepared statement.
+ */
+export async function settleAnswer (sql: Sql, id: number): Promise<FulfilmentStatus | null> {
   const rows = await sql<Array<{ state: FulfilmentState, failure_reason: string | null }>>`
     update fulfilments set answered_pending = answered_pending or state in ('pending', 'granting')
     where id = ${id} returning state, failure_reason`
   return rows[0] ? { id, state: rows[0].state, failureReason: rows[0].failure_reason } : null
 }
 
-/** `recordAnswer` as one prepared statement. */
-export async function recordAnswerPrepared (sql: Sql, answer: { fulfilmentId: number, eventId: string | null, statusCode: number, reason: string | null }): Promise<void> {
+/** Appends an answer to the fulfilment's history (one prepared statement). */
+export async function recordAnswer (sql: Sql, answer: { fulfilmentId: number, eventId: string | null, statusCode: number, reason: string | null }): Promise<void> {
   await sql`insert into fulfilment_answers (fulfilment_id, event_id, status_code, reason) values (${answer.fulfilmentId}, ${answer.eventId}, ${answer.statusCode}, ${answer.reason})`
 }

@@ -1,6 +1,6 @@
 import type { FirstPromoterStore, FulfilmentFacts, RecordResult } from 'fastify-firstpromoter'
 import type { Db } from './client.js'
-import { getFulfilmentStatus, recordAnswerPrepared, recordFulfilmentPrepared, settleAnswerPrepared } from './fulfilments.js'
+import { getFulfilmentStatus, recordAnswer, recordFulfilmentPrepared, settleAnswer } from './fulfilments.js'
 import { insertQuarantine } from './quarantine.js'
 import { storableJson, storableJsonText, storableString } from './storable.js'
 import { insertEventPrepared } from './webhook-events.js'
@@ -45,7 +45,7 @@ export function createPostgresStore (db: Db): FirstPromoterStore {
       await insertQuarantine(db, { ...entry, reason: storableString(entry.reason), details: storableJson(entry.details), contentType: storableString(entry.contentType), body: storableString(entry.body) })
     },
     fulfilmentStatus: (id) => getFulfilmentStatus(db, id),
-    settleAnswer: (id) => settleAnswerPrepared(db.$client, id),
-    noteAnswer: (answer) => recordAnswerPrepared(db.$client, answer)
+    settleAnswer: (id) => settleAnswer(db.$client, id),
+    noteAnswer: (answer) => recordAnswer(db.$client, answer)
   }
 }
