@@ -86,15 +86,3 @@ export function redactInPlace (doc: unknown, options: RedactOptions): void {
   walk(doc, 0)
   for (const path of options.paths) maskPath(doc, path, 0)
 }
-
-/**
- * Scrubs a body we could not parse before it is kept in quarantine: known credential fields,
- * our webhook URL and our secrets, found by pattern since there is no tree to walk.
- */
-export function scrubRawBody (raw: string, secrets: readonly string[]): string {
-  // The closing quote is optional: a body cut short right after a credential still hides it.
-  const scrubbed = raw
-    .replace(/("(?:auth_token|temp_password)"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, `$1"${REDACTED}"`)
-    .replace(/("default_webhook_url"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, `$1"${REDACTED}"`)
-  return maskSecrets(scrubbed, secrets)
-}

@@ -12,7 +12,8 @@ import {
   FST_FIRSTPROMOTER_UNSUPPORTED_MEDIA_TYPE
 } from './errors.js'
 import type { NormalizedOptions } from './options.js'
-import { NestingTooDeepError, maskSecrets, redactInPlace, scrubRawBody } from './redact.js'
+import { NestingTooDeepError, maskSecrets, redactInPlace } from './redact.js'
+import { scrubRawBody } from './scrub.js'
 import { DeliveryAnswerSchema, ErrorBodySchema, FulfilmentAnswerSchema } from './responses.js'
 import { answerFulfilment } from './protocol.js'
 import type { FulfilmentPendingData, V1Envelope, V2Envelope } from './schemas.js'
