@@ -16,7 +16,7 @@ import { NestingTooDeepError, maskSecrets, redactInPlace } from './redact.js'
 import { scrubRawBody } from './scrub.js'
 import { DeliveryAnswerSchema, ErrorBodySchema, FulfilmentAnswerSchema } from './responses.js'
 import { answerFulfilment } from './protocol.js'
-import type { FulfilmentPendingData, V1Envelope, V2Envelope } from './schemas.js'
+import type { FulfilmentPendingData, V1Envelope, V2RequiredEnvelope } from './schemas.js'
 import { createSecretMatcher } from './secret.js'
 import { withTimeout } from './timeout.js'
 import type { Delivery } from './seams.js'
@@ -161,7 +161,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
           const errors = v2Envelope.errors(doc)
           return reject(req, reply, new FST_FIRSTPROMOTER_INVALID_ENVELOPE(describe(errors)) as ClientError, JSON.stringify(doc), errors)
         }
-        delivery = v2Delivery(doc as V2Envelope)
+        delivery = v2Delivery(doc as V2RequiredEnvelope)
       } else {
         if (!v1Envelope.check(doc)) {
           const errors = v1Envelope.errors(doc)
@@ -179,6 +179,13 @@ export function webhookRoutes (opts: NormalizedOptions) {
           // Its data is compared with the documented shape by the worker, off the request path.
           delivery = v1Delivery(envelope)
         }
+      }
+
+      const sentAt = delivery.source === 'v1' ? (doc as V1Envelope).event.created_at : (doc as V2RequiredEnvelope).timestamp
+      if (delivery.eventCreatedAt === null && sentAt !== undefined && sentAt !== null) {
+        // Not relied on: the payload keeps it as sent, the store gets no time.
+        const field = delivery.source === 'v1' ? 'event.created_at' : 'timestamp'
+        req.log.warn({ eventId: delivery.eventId, eventType: delivery.eventType, field, sent: Array.isArray(sentAt) ? 'array' : typeof sentAt }, 'firstpromoter: event time is not usable; stored without it')
       }
 
       let recorded
