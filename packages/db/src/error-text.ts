@@ -1,7 +1,7 @@
 import { DrizzleQueryError } from 'drizzle-orm'
+import { maskEmails } from 'fastify-firstpromoter'
 import postgres from 'postgres'
 
-const EMAIL = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[^\s@"'<>(),;:]+/g
 const MAX_LENGTH = 2000
 
 function postgresCause (err: unknown): postgres.PostgresError | null {
@@ -24,5 +24,5 @@ export function errorText (err: unknown): string {
   if (pg) text = `${pg.message} (Postgres ${pg.code})`
   else if (err instanceof DrizzleQueryError) text = err.cause instanceof Error ? `database query failed: ${err.cause.message}` : 'database query failed'
   else text = err instanceof Error ? err.message : String(err)
-  return text.replace(EMAIL, '[email]').slice(0, MAX_LENGTH)
+  return maskEmails(text).slice(0, MAX_LENGTH)
 }

@@ -62,9 +62,18 @@ export * from './errors.js'
 export * from './responses.js'
 export { createHandlerRegistry, type HandlerRegistry, type HandlerContext, type EventHandler, type AnyEventHandler, type RegisterHandler } from './handlers.js'
 export { createSecretMatcher } from './secret.js'
-export { redactInPlace, maskUrl, REDACTED } from './redact.js'
+export { redactInPlace, maskUrl, maskEmails, maskSecrets, REDACTED } from './redact.js'
 export { scrubRawBody } from './scrub.js'
+export {
+  clientErrorHandler,
+  firstPromoterServerOptions,
+  frameworkErrors,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type FirstPromoterServerTimeouts
+} from './server-options.js'
 export { maskedUrl } from './route.js'
 export type { FulfilmentAnswer } from './protocol.js'
-export { fulfilmentFacts, v1Delivery } from './delivery.js'
+export { fulfilmentFacts, usableTime, v1Delivery } from './delivery.js'
 export { fulfilmentPendingCheck, documentedShapeErrors, type FieldError } from './validate.js'

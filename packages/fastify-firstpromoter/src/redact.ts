@@ -34,6 +34,13 @@ export function maskUrl (value: string): string {
   }
 }
 
+const EMAIL = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[^\s@"'<>(),;:]+/g
+
+/** `text` with every e-mail address replaced by `[email]`: for error texts and log lines. */
+export function maskEmails (text: string): string {
+  return text.replace(EMAIL, '[email]')
+}
+
 export function maskSecrets (value: string, secrets: readonly string[]): string {
   let out = value
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED)

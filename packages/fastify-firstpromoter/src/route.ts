@@ -12,7 +12,7 @@ import {
   FST_FIRSTPROMOTER_UNSUPPORTED_MEDIA_TYPE
 } from './errors.js'
 import type { NormalizedOptions } from './options.js'
-import { NestingTooDeepError, maskSecrets, redactInPlace } from './redact.js'
+import { NestingTooDeepError, maskEmails, maskSecrets, redactInPlace } from './redact.js'
 import { scrubRawBody } from './scrub.js'
 import { DeliveryAnswerSchema, ErrorBodySchema, FulfilmentAnswerSchema } from './responses.js'
 import { answerFulfilment } from './protocol.js'
@@ -106,7 +106,9 @@ export function webhookRoutes (opts: NormalizedOptions) {
         return reject(req, reply, new FST_FIRSTPROMOTER_BODY_TOO_LARGE(opts.bodyLimit) as ClientError, null)
       }
       if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-        return reply.code(err.statusCode).send(errorBody(err as ClientError))
+        // A framework error's message may quote the URL, and the URL holds the secret.
+        const message = maskSecrets(err.message.split(req.url).join(maskedUrl(req.url, fullPrefix, opts.secrets)), opts.secrets)
+        return reply.code(err.statusCode).send({ ...errorBody(err as ClientError), message })
       }
       req.log.error({ err }, 'firstpromoter: unexpected error')
       return reply.code(500).send({ statusCode: 500, code: 'FST_FIRSTPROMOTER_INTERNAL', error: 'Internal Server Error', message: 'Internal Server Error' })
@@ -117,7 +119,9 @@ export function webhookRoutes (opts: NormalizedOptions) {
       const { secret } = req.params as { secret?: string }
       if (!matches(secret)) {
         req.log.info('firstpromoter: unknown secret')
-        return reply.code(404).send(errorBody(new FST_FIRSTPROMOTER_NOT_FOUND() as ClientError))
+        // Answered before the body is read: close the connection rather than go on reading (and
+        // waiting for) a body nobody wants, however slowly it comes.
+        return reply.code(404).header('connection', 'close').send(errorBody(new FST_FIRSTPROMOTER_NOT_FOUND() as ClientError))
       }
     })
 
@@ -213,7 +217,12 @@ export function webhookRoutes (opts: NormalizedOptions) {
 
       if (recorded.fulfilment) {
         const [answer] = await Promise.all([answerFulfilment(opts, recorded.fulfilment, req.log), eventQueued])
-        req.log.info({ ...logFields, fulfilmentId: recorded.fulfilment.id, answer: answer.statusCode }, 'firstpromoter: fulfilment answered')
+        if (answer.statusCode === 422) {
+          // FirstPromoter will flag it `has_issues`: a human must act, so say why.
+          req.log.warn({ ...logFields, fulfilmentId: recorded.fulfilment.id, answer: 422, reason: maskEmails(answer.reason ?? 'unknown reason') }, 'firstpromoter: fulfilment answered 422, it cannot be granted')
+        } else {
+          req.log.info({ ...logFields, fulfilmentId: recorded.fulfilment.id, answer: answer.statusCode }, 'firstpromoter: fulfilment answered')
+        }
         opts.store.noteAnswer({
           fulfilmentId: recorded.fulfilment.id,
           eventId: delivery.eventId,

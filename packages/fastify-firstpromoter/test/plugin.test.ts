@@ -93,3 +93,16 @@ t.test('v2 envelopes are refused unless enabled, then stored', async (t) => {
   const stored = [...seams.inbox.values()][0]!
   t.same([stored.source, stored.eventId, stored.eventType], ['v2', body.event_id, 'commission.updated'])
 })
+
+t.test('a fulfilment answered 422 is logged at warn, with its reason and without personal data', async (t) => {
+  const { app, logs } = await existingServer(t, async () => 'failed')
+  const body = example('fulfilment_pending.json')
+  body.data.id = 77
+  body.event.id = 177
+  const res = await post(app, `/hooks/fp/${SECRET}`, body)
+  t.equal(res.statusCode, 422)
+  const line = logs().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.fulfilmentId === 77 && l.answer === 422)
+  t.equal(line?.level, 40, 'at warn: a human must act')
+  t.equal(line?.reason, 'test says no', 'with the reason')
+  t.notMatch(logs(), body.data.promoter.email, 'no e-mail address')
+})
