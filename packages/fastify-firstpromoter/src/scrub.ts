@@ -24,12 +24,15 @@ interface Token {
   closed: boolean
 }
 
+// Space, tab, CR, LF (what JSON calls whitespace), plus the other ASCII controls and NBSP.
+const isSpace = (c: string) => c <= ' ' || c === '\u00a0'
+
 function tokenize (raw: string): Token[] {
   const out: Token[] = []
   let i = 0
   while (i < raw.length) {
     const c = raw[i]!
-    if (/\s/.test(c)) { i++; continue }
+    if (isSpace(c)) { i++; continue }
     if (c === '"' || c === "'") {
       let j = i + 1
       while (j < raw.length && raw[j] !== c) j += raw[j] === '\\' ? 2 : 1
@@ -44,7 +47,7 @@ function tokenize (raw: string): Token[] {
       continue
     }
     let j = i + 1
-    while (j < raw.length && !/\s/.test(raw[j]!) && raw[j] !== '"' && raw[j] !== "'" && !PUNCTUATION.has(raw[j]!)) j++
+    while (j < raw.length && !isSpace(raw[j]!) && raw[j] !== '"' && raw[j] !== "'" && !PUNCTUATION.has(raw[j]!)) j++
     out.push({ kind: 'word', start: i, end: j, closed: true })
     i = j
   }
@@ -127,7 +130,8 @@ export function scrubRawBody (raw: string, secrets: readonly string[]): string {
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!
     if (token.kind === 'punct') continue
-    const text = decode(contentOf(raw, token))
+    const content = contentOf(raw, token)
+    const text = content.includes('\\') || content.includes('%') ? decode(content) : content
     const sep = tokens[i + 1]
     if (!isPlainValue(raw, tokens, i) && looksLikeCredential(text.toLowerCase().replace(/[^a-z0-9]/g, ''))) {
       const isKey = punctAt(raw, sep, SEPARATORS)
