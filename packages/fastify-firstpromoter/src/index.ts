@@ -62,7 +62,7 @@ export * from './errors.js'
 export * from './responses.js'
 export { createHandlerRegistry, type HandlerRegistry, type HandlerContext, type EventHandler, type AnyEventHandler, type RegisterHandler } from './handlers.js'
 export { createSecretMatcher } from './secret.js'
-export { redactInPlace, maskUrl, maskEmails, maskSecrets, REDACTED } from './redact.js'
+export { redactInPlace, maskUrl, maskEmails, maskSecrets, loggableError, REDACTED } from './redact.js'
 export { scrubRawBody } from './scrub.js'
 export {
   clientErrorHandler,

@@ -41,6 +41,19 @@ export function maskEmails (text: string): string {
   return text.replace(EMAIL, '[email]')
 }
 
+/**
+ * An error's text fit for a log line. A query wrapper's error (Drizzle's "Failed query: …" has the
+ * parameters on its next lines) gives way to its coded cause, as `message (code)`; otherwise the
+ * first line of the message is kept. E-mail addresses are masked.
+ */
+export function loggableError (err: unknown): string {
+  const cause = (err instanceof Error ? err.cause : undefined) as (Error & { code?: unknown }) | undefined
+  const text = cause instanceof Error && typeof cause.code === 'string'
+    ? `${cause.message} (${cause.code})`
+    : err instanceof Error ? err.message : String(err)
+  return maskEmails(text.split('\n', 1)[0]!).slice(0, 500)
+}
+
 export function maskSecrets (value: string, secrets: readonly string[]): string {
   let out = value
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED)

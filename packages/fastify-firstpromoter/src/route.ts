@@ -12,7 +12,7 @@ import {
   FST_FIRSTPROMOTER_UNSUPPORTED_MEDIA_TYPE
 } from './errors.js'
 import type { NormalizedOptions } from './options.js'
-import { NestingTooDeepError, maskEmails, maskSecrets, redactInPlace } from './redact.js'
+import { NestingTooDeepError, loggableError, maskEmails, maskSecrets, redactInPlace } from './redact.js'
 import { scrubRawBody } from './scrub.js'
 import { DeliveryAnswerSchema, ErrorBodySchema, FulfilmentAnswerSchema } from './responses.js'
 import { answerFulfilment } from './protocol.js'
@@ -85,7 +85,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
           bodyTruncated: body !== null && body.length > limit
         })
       } catch (err) {
-        req.log.error({ err: { message: (err as Error).message } }, 'firstpromoter: could not quarantine a rejected delivery')
+        req.log.error({ err: { message: loggableError(err) } }, 'firstpromoter: could not quarantine a rejected delivery')
       }
     }
 
@@ -199,7 +199,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
         recorded = await withTimeout(opts.store.record(delivery, { signal: storing.signal }), opts.storeTimeoutMs)
       } catch (err) {
         storing.abort()
-        req.log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'firstpromoter: store unavailable')
+        req.log.error({ err: { message: loggableError(err), code: (err as { code?: string }).code } }, 'firstpromoter: store unavailable')
         const e = new FST_FIRSTPROMOTER_STORE_UNAVAILABLE() as ClientError
         return reply.code(503).header('retry-after', '30').send(errorBody(e))
       }
@@ -228,7 +228,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
           eventId: delivery.eventId,
           statusCode: answer.statusCode,
           reason: answer.reason
-        }).catch((err: Error) => req.log.warn({ err: { message: err.message } }, 'firstpromoter: could not record the answer'))
+        }).catch((err: Error) => req.log.warn({ err: { message: loggableError(err) } }, 'firstpromoter: could not record the answer'))
         if (answer.statusCode === 422) {
           const e = new FST_FIRSTPROMOTER_FULFILMENT_FAILED(answer.reason ?? 'unknown reason') as ClientError
           return reply.code(422).send({ ...errorBody(e), fulfilment_id: recorded.fulfilment.id })
