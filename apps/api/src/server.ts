@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import { maskedUrl } from 'fastify-firstpromoter'
 import { app, type AppOptions } from './app.js'
-import type { ApiConfig } from './config.js'
+import { parseTrustProxy, type ApiConfig } from './config.js'
 
 const WEBHOOK_PREFIX = '/webhooks/firstpromoter'
 
@@ -31,8 +31,9 @@ export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'> & Partial<Pi
 export async function buildServer (options: AppOptions, { logStream, ...fastifyOptions }: FastifyServerOptions & { logStream?: NodeJS.WritableStream } = {}) {
   const server = Fastify({
     logger: loggerOptions(options.config, logStream),
-    // Behind a proxy the client address is in X-Forwarded-For.
-    trustProxy: true,
+    // Off unless TRUST_PROXY names the proxies: a trusted X-Forwarded-For sets `req.ip`, which keys
+    // the admin rate limits, so trusting any sender would let a client pick a fresh address per request.
+    trustProxy: parseTrustProxy(options.config.TRUST_PROXY),
     return503OnClosing: true,
     ...fastifyOptions
   })
