@@ -14,7 +14,9 @@ export const ApiEnvSchema = Type.Object({
   FP_REDACT_PATHS: Type.String({ default: '' }),
   FP_ACCEPT_V2: Type.Boolean({ default: false }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
-  TRUST_PROXY: Type.String({ default: 'false' })
+  TRUST_PROXY: Type.String({ default: 'false' }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_REFRESH_MS: Type.Integer({ minimum: 100, default: 15_000 })
 })
 export type ApiConfig = Static<typeof ApiEnvSchema>
 
