@@ -396,20 +396,3 @@ export const V2EnvelopeSchema = Type.Object({
   timestamp: Type.String()
 })
 export type V2Envelope = Static<typeof V2EnvelopeSchema>
-
-/**
- * The v2 event types FirstPromoter documents (`entity.action`), current and older lists. For
- * `payout_method.*` and `payments_batch.*` the docs name no actions; the three generic ones are
- * listed. Unknown types are accepted all the same; this list only names the known ones (e.g. to
- * keep a metric's labels bounded).
- */
-export const V2_EVENT_TYPES = [
-  'promoter.created', 'promoter.updated', 'promoter.deleted', 'promoter.balance.updated', 'promoter.profile.updated',
-  ...['created', 'updated', 'deleted', 'accepted', 'pending', 'rejected', 'blocked', 'inactive'].map((a) => `promoter_campaign.${a}`),
-  ...['created', 'updated', 'deleted', 'converted', 'cancelled', 'moved'].map((a) => `referral.${a}`),
-  ...['created', 'updated', 'deleted', 'approved', 'pending', 'denied'].map((a) => `commission.${a}`),
-  ...['created', 'updated', 'deleted', 'pending', 'processing', 'completed', 'failed', 'cancelled'].map((a) => `payout.${a}`),
-  ...['added', 'removed', 'created', 'updated', 'deleted'].map((a) => `payout.commissions.${a}`),
-  ...['created', 'updated', 'deleted'].flatMap((a) => [`payout_method.${a}`, `payments_batch.${a}`]),
-  'contract_document.signed'
-] as const
