@@ -72,7 +72,7 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     handlers: opts.handlers
   })
   await fastify.register(healthRoutes)
-  await fastify.register(metricsPlugin)
+  await fastify.register(metricsPlugin, { token: config.METRICS_TOKEN, refreshMs: config.METRICS_REFRESH_MS })
   if (config.ADMIN_TOKEN) {
     const firstSecret = config.FP_WEBHOOK_SECRET.split(',')[0]!.trim()
     await fastify.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN, webhookUrl: `${WEBHOOK_PREFIX}/${firstSecret}` })

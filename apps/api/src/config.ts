@@ -1,4 +1,5 @@
 import { CommonEnv, ConfigError, loadEnv } from '@fp-webhooks/config'
+import proxyAddr from '@fastify/proxy-addr'
 import { Type, type Static } from '@sinclair/typebox'
 
 export const ApiEnvSchema = Type.Object({
@@ -16,13 +17,40 @@ export const ApiEnvSchema = Type.Object({
   // Well under FirstPromoter's 15 s answer window: a slow or stalled client is cut off.
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
   CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
-  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 })
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),
+  TRUST_PROXY: Type.String({ default: 'false' }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_REFRESH_MS: Type.Integer({ minimum: 100, default: 15_000 })
 })
 export type ApiConfig = Static<typeof ApiEnvSchema>
+
+/** Fastify's `trustProxy`: every proxy, none, or the proxies at these addresses/CIDRs (comma-separated). */
+export type TrustProxy = boolean | string
+
+/**
+ * Reads `TRUST_PROXY` into Fastify's `trustProxy`. A bare hop count is refused: Fastify ignores
+ * it (it cannot tell a proxy from a client that sent the header itself), so it would silently
+ * trust nothing.
+ * @throws ConfigError naming TRUST_PROXY
+ */
+export function parseTrustProxy (value: string): TrustProxy {
+  const v = value.trim().toLowerCase()
+  if (v === 'true' || v === 'false') return v === 'true'
+  const refuse = (why: string) => new ConfigError([`TRUST_PROXY ${why}; use true, false, or the proxies' addresses/CIDRs, comma-separated (e.g. 10.0.0.0/8,::1)`])
+  if (/^\d+$/.test(v)) throw refuse('does not take a hop count (Fastify ignores one: it cannot tell a proxy from a client)')
+  const entries = v.split(',').map((e) => e.trim())
+  try {
+    proxyAddr.compile(entries)
+  } catch (err) {
+    throw refuse(`is invalid: ${(err as Error).message}`)
+  }
+  return entries.join(',')
+}
 
 /** Parses the api's environment once. @throws ConfigError naming each bad or missing variable */
 export function loadApiConfig (env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const config = loadEnv(ApiEnvSchema, env)
+  parseTrustProxy(config.TRUST_PROXY)
   // The socket idle timeout also runs while a fulfilment waits for its grant, sending nothing.
   if (config.CONNECTION_TIMEOUT_MS <= config.FP_FULFILMENT_WAIT_MS + 1000) {
     throw new ConfigError([`CONNECTION_TIMEOUT_MS (${config.CONNECTION_TIMEOUT_MS}) must exceed FP_FULFILMENT_WAIT_MS (${config.FP_FULFILMENT_WAIT_MS}) by more than 1000 ms, or fulfilment answers are cut off`])

@@ -2,17 +2,30 @@ import closeWithGrace from 'close-with-grace'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import { firstPromoterServerOptions, maskedUrl } from 'fastify-firstpromoter'
 import { app, type AppOptions } from './app.js'
-import type { ApiConfig } from './config.js'
+import { parseTrustProxy, type ApiConfig } from './config.js'
+import { createSecretScrubber, urlPassword } from './log-secrets.js'
 
 const WEBHOOK_PREFIX = '/webhooks/firstpromoter'
 
+type LoggedSecrets = 'FP_WEBHOOK_SECRET' | 'ADMIN_TOKEN' | 'METRICS_TOKEN' | 'FP_API_KEY' | 'FP_API_V2_KEY' | 'DATABASE_URL' | 'REDIS_URL'
+
 /**
  * Logger settings for the api: JSON to stdout, and no secret in any line. The webhook route masks
- * its own URL; this covers every other line (404s, other methods on the webhook path, our secrets
- * on a mistyped path or in a query string) and headers.
+ * its own URL; the request serializer masks the secret segment of the webhook path; and every
+ * line, whatever field carries it (a token in a query string, a mistyped path, an error text), has
+ * each configured secret masked before it is written.
  */
-export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'> & Partial<Pick<ApiConfig, 'FP_WEBHOOK_SECRET'>>, stream?: NodeJS.WritableStream) {
+export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'> & Partial<Pick<ApiConfig, LoggedSecrets>>, stream?: NodeJS.WritableStream) {
   const secrets = (config.FP_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  const scrub = createSecretScrubber([
+    ...secrets,
+    config.ADMIN_TOKEN,
+    config.METRICS_TOKEN,
+    config.FP_API_KEY,
+    config.FP_API_V2_KEY,
+    urlPassword(config.DATABASE_URL),
+    urlPassword(config.REDIS_URL)
+  ])
   return {
     level: config.LOG_LEVEL,
     ...(stream ? { stream } : {}),
@@ -20,7 +33,8 @@ export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'> & Partial<Pi
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[REDACTED]' },
     serializers: {
       req: (req: { method: string, url: string, ip?: string }) => ({ method: req.method, url: maskedUrl(req.url, WEBHOOK_PREFIX, secrets), remoteAddress: req.ip })
-    }
+    },
+    hooks: { streamWrite: scrub }
   }
 }
 
@@ -39,8 +53,9 @@ export async function buildServer (options: AppOptions, { logStream, ...fastifyO
       connectionTimeoutMs: config.CONNECTION_TIMEOUT_MS,
       keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS
     }),
-    // Behind a proxy the client address is in X-Forwarded-For.
-    trustProxy: true,
+    // Off unless TRUST_PROXY names the proxies: a trusted X-Forwarded-For sets `req.ip`, which keys
+    // the admin rate limits, so trusting any sender would let a client pick a fresh address per request.
+    trustProxy: parseTrustProxy(config.TRUST_PROXY),
     return503OnClosing: true,
     ...fastifyOptions
   })

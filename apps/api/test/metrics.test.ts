@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, fixture, fulfilmentPayload, post, startWorker } from './helper.js'
+import { build, fixture, fulfilmentPayload, post, startWorker, waitFor } from './helper.js'
 
 function metric (text: string, name: string, labels: Record<string, string> = {}): number {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
@@ -12,7 +12,8 @@ function metric (text: string, name: string, labels: Record<string, string> = {}
 }
 
 t.test('metrics move with deliveries, grants, queues and quarantine', async (t) => {
-  const app = await build(t)
+  // Row and job counts are read in the background: refresh them often enough for a test.
+  const app = await build(t, { env: { METRICS_REFRESH_MS: '100' } })
   await startWorker(t, app)
   const scrape = async () => {
     const res = await app.server.inject({ method: 'GET', url: '/metrics' })
@@ -27,7 +28,11 @@ t.test('metrics move with deliveries, grants, queues and quarantine', async (t) 
   await post(app.server, fixture('lead_signup.json'))
   await post(app.server, fulfilmentPayload({ amount: 2 }))
   await post(app.server, '{bad json')
-  const after = await scrape()
+  let after = ''
+  await waitFor(async () => {
+    after = await scrape()
+    return metric(after, 'fp_fulfilments', { unit: 'free_months', state: 'granted' }) === 1 && metric(after, 'fp_quarantine_deliveries') === 1
+  }, 5000, 'the next background refresh of the counts')
   t.equal(metric(after, 'fp_webhook_deliveries_total', { event_type: 'lead_signup', status_code: '200' }), 2)
   t.equal(metric(after, 'fp_webhook_deliveries_total', { event_type: 'fulfilment_pending', status_code: '200' }), 1)
   t.equal(metric(after, 'fp_webhook_deliveries_total', { event_type: 'unknown', status_code: '400' }), 1)

@@ -1,5 +1,6 @@
 import type { Delivery, FulfilmentFacts } from './seams.js'
-import type { FulfilmentPendingData, V1Envelope, V2RequiredEnvelope } from './schemas.js'
+import type { FulfilmentPendingData, V1Envelope } from './schemas.js'
+import type { V2WebhookEnvelope } from './schemas-v2.js'
 
 const FIRST_PAYMENT = new Set(['lead_becomes_referral', 'new_customer'])
 
@@ -57,7 +58,7 @@ export function v1Delivery (envelope: V1Envelope, fulfilment?: FulfilmentFacts):
   }
 }
 
-export function v2Delivery (envelope: V2RequiredEnvelope): Delivery {
+export function v2Delivery (envelope: V2WebhookEnvelope): Delivery {
   return {
     source: 'v2',
     eventId: envelope.event_id,

@@ -16,7 +16,8 @@ import { NestingTooDeepError, loggableError, maskEmails, maskSecrets, redactInPl
 import { scrubRawBody } from './scrub.js'
 import { DeliveryAnswerSchema, ErrorBodySchema, FulfilmentAnswerSchema } from './responses.js'
 import { answerFulfilment } from './protocol.js'
-import type { FulfilmentPendingData, V1Envelope, V2RequiredEnvelope } from './schemas.js'
+import type { FulfilmentPendingData, V1Envelope } from './schemas.js'
+import type { V2WebhookEnvelope } from './schemas-v2.js'
 import { createSecretMatcher } from './secret.js'
 import { withTimeout } from './timeout.js'
 import type { Delivery } from './seams.js'
@@ -165,7 +166,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
           const errors = v2Envelope.errors(doc)
           return reject(req, reply, new FST_FIRSTPROMOTER_INVALID_ENVELOPE(describe(errors)) as ClientError, JSON.stringify(doc), errors)
         }
-        delivery = v2Delivery(doc as V2RequiredEnvelope)
+        delivery = v2Delivery(doc as V2WebhookEnvelope)
       } else {
         if (!v1Envelope.check(doc)) {
           const errors = v1Envelope.errors(doc)
@@ -185,7 +186,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
         }
       }
 
-      const sentAt = delivery.source === 'v1' ? (doc as V1Envelope).event.created_at : (doc as V2RequiredEnvelope).timestamp
+      const sentAt = delivery.source === 'v1' ? (doc as V1Envelope).event.created_at : (doc as V2WebhookEnvelope).timestamp
       if (delivery.eventCreatedAt === null && sentAt !== undefined && sentAt !== null) {
         // Not relied on: the payload keeps it as sent, the store gets no time.
         const field = delivery.source === 'v1' ? 'event.created_at' : 'timestamp'

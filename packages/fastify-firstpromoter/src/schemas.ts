@@ -385,20 +385,8 @@ export const V1EventSchema = Type.Union([
 export type V1Event = Static<typeof V1EventSchema>
 
 /**
- * What the receiver relies on in a v2 delivery, validated strictly on each one: `event_id` and
- * `event_type` (1–100 character strings) and `data` (an object). The rest of the envelope
- * (`V2EnvelopeSchema`) is stored as received, however it is spelt.
- */
-export const V2RequiredEnvelopeSchema = Type.Object({
-  event_id: Type.String({ minLength: 1, maxLength: 100 }),
-  event_type: Type.String({ minLength: 1, maxLength: 100 }),
-  data: Type.Record(Type.String(), Type.Unknown()),
-  timestamp: AnyValue
-})
-export type V2RequiredEnvelope = Static<typeof V2RequiredEnvelopeSchema>
-
-/**
- * The v2 webhook envelope as documented (advisory): `event_id` (a UUID in the docs; any 1–100 character string),
+ * The v2 webhook envelope as first documented (advisory; the strict check of a v2 delivery is
+ * `V2WebhookEnvelopeSchema`): `event_id` (a UUID in the docs; any 1–100 character string),
  * `event_type` (`entity.action`, e.g. `commission.updated`), `changes` as `{ field: [old, new] }`.
  */
 export const V2EnvelopeSchema = Type.Object({

@@ -62,6 +62,8 @@ export interface HttpResponse {
 interface TransportConfig {
   defaultBaseUrl: string
   authHeaders: Record<string, string>
+  /** Replaces an error's summary per code, e.g. which credentials a 401 is about. */
+  summaries?: Partial<Record<FirstPromoterApiErrorCode, string>>
 }
 
 /**
@@ -124,7 +126,7 @@ export function createTransport (options: ClientOptions, config: TransportConfig
         })
         const body = parseBody(await res.text())
         if (res.status >= 200 && res.status < 300) return { status: res.status, body, attempts: attempt }
-        error = errorFromResponse(res.status, body, endpoint, attempt, secrets)
+        error = errorFromResponse(res.status, body, endpoint, attempt, secrets, config.summaries)
         if (error.retryable) retryAfterMs = parseRetryAfter(res.headers.get('retry-after'))
       } catch (err) {
         const kind = isTimeout(err) ? 'timeout' : 'network'

@@ -100,12 +100,13 @@ export function errorFromResponse (
   body: unknown,
   endpoint: string,
   attempts: number,
-  secrets: readonly string[]
+  secrets: readonly string[],
+  summaries: Partial<Record<FirstPromoterApiErrorCode, string>> = {}
 ): FirstPromoterApiError {
   const code = codeForStatus(status)
   const retryable = isRetryableStatus(status)
   const detail = detailOf(body)
-  let message = `FirstPromoter API ${SUMMARY[code]} (${status}) on ${endpoint}`
+  let message = `FirstPromoter API ${summaries[code] ?? SUMMARY[code]} (${status}) on ${endpoint}`
   if (retryable) message += ` after ${attempts} attempt${attempts === 1 ? '' : 's'}`
   if (detail !== undefined && code !== 'unauthorized') message += `: ${detail}`
   return new FirstPromoterApiError(redact(message, secrets), { code, status, retryable, body, endpoint, attempts })

@@ -60,4 +60,34 @@ export interface V2BatchStatus {
 export interface V2BatchResult {
   status: number
   body: V2BatchStatus | null
+  /** True for 202: the batch runs later; follow it with `waitForBatch(body.id)`. */
+  async: boolean
+}
+
+/** A v2 commission status: `pending`, `approved` or `denied`; others are passed through. */
+export type V2CommissionStatus = 'pending' | 'approved' | 'denied' | (string & {})
+
+/**
+ * A v2 commission (`GET /commissions`). Tolerant: only what a fulfilment engine reads is typed.
+ * The promoter is under `promoter_campaign` (the link between a promoter and a campaign).
+ */
+export interface V2Commission {
+  id: number
+  status: V2CommissionStatus
+  /** In the unit's smallest denomination: cents for `cash`, else e.g. points or months. */
+  amount: number
+  unit: string
+  is_paid?: boolean | null
+  created_at?: string | null
+  promoter_campaign?: {
+    id?: number
+    campaign_id?: number
+    promoter_id?: number
+    promoter?: { id: number, email?: string | null, name?: string | null, [key: string]: unknown } | null
+    campaign?: Record<string, unknown> | null
+    [key: string]: unknown
+  } | null
+  /** The referred customer; `uid` is the integrator's own user id for them. */
+  referral?: { id: number, email?: string | null, uid?: string | null, [key: string]: unknown } | null
+  [key: string]: unknown
 }

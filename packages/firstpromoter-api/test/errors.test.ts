@@ -64,16 +64,19 @@ t.test('400 and 403 are not retried', async t => {
   t.match(err400, { code: 'bad_request', status: 400, retryable: false })
   t.equal(fake.requests.length, 1)
 
-  const err403 = await v2For(fake, { accountId: 'acc_other' }).listPayouts().catch((e: unknown) => e)
+  // The v2 reference's 403 ("invalid user type or insufficient permissions") and its Error body.
+  fake.failNext(1, { status: 403, body: { message: 'Invalid user type', code: 'forbidden' } })
+  const err403 = await v2For(fake).listPayouts().catch((e: unknown) => e)
   t.match(err403, { code: 'forbidden', status: 403, retryable: false })
+  t.match((err403 as Error).message, /: Invalid user type$/)
   t.equal(fake.requests.length, 2)
 })
 
-t.test('v2 401 with a wrong Bearer key', async t => {
+t.test('v2 401 with a wrong Bearer key: no body, and a message that names both credentials', async t => {
   const fake = await startFake(t)
   const err = await v2For(fake, { apiKey: 'wrong-v2-key-123' }).markPayoutsPaid([1]).catch((e: unknown) => e)
-  t.match(err, { code: 'unauthorized', status: 401, retryable: false, body: { error: 'Unauthorized' } })
-  t.equal((err as Error).message, 'FirstPromoter API rejected the API key (401) on POST /payouts/mark_as_paid')
+  t.match(err, { code: 'unauthorized', status: 401, retryable: false, body: null })
+  t.equal((err as Error).message, 'FirstPromoter API rejected the API key or the account id (401) on POST /payouts/mark_as_paid')
   t.equal(fake.requests.length, 1)
 })
 

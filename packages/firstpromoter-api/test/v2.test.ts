@@ -45,7 +45,7 @@ t.test('markCommissionsFulfilled', async t => {
   t.equal(req.headers['account-id'], ACCOUNT_ID)
 
   const err = await v2For(fake).markCommissionsFulfilled([901]).catch((e: unknown) => e)
-  t.match(err, { code: 'not_found', status: 404, body: { error: 'Commission not found', ids: [901] } })
+  t.match(err, { code: 'not_found', status: 404, body: { message: 'Commission 901 not found', code: 'not_found' } })
 })
 
 t.test('bulk input is checked before sending', async t => {

@@ -1,21 +1,42 @@
-import { countEventsByState, countFulfilmentsByUnitAndState, countQuarantine } from '@fp-webhooks/db'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { createSecretMatcher } from 'fastify-firstpromoter'
 import type {} from '@fastify/swagger'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { eventTypeLabel, UNKNOWN_EVENT_TYPE } from './event-type-label.js'
+import { createCountsRefresher } from './metrics-counts.js'
+
+export interface MetricsOptions {
+  /** When set, `/metrics` wants `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  token?: string
+  /** How often the row and job counts are read in the background (METRICS_REFRESH_MS). */
+  refreshMs: number
+}
+
+/** `onRequest` for `/metrics` when a token is configured: 401 unless the bearer token matches (constant time). */
+function metricsAuth (token: string) {
+  const matches = createSecretMatcher([token])
+  return async function checkMetricsToken (req: FastifyRequest, reply: FastifyReply) {
+    const header = req.headers.authorization ?? ''
+    if (matches(header.startsWith('Bearer ') ? header.slice(7).trim() : undefined)) return
+    reply.header('www-authenticate', 'Bearer realm="metrics"')
+    return reply.code(401).send({ statusCode: 401, code: 'METRICS_UNAUTHORIZED', error: 'Unauthorized', message: 'metrics token missing or wrong' })
+  }
+}
 
 /**
  * `GET /metrics` in Prometheus text. Counters move with each delivery answered here; gauges for
- * grants, backlog, queues and quarantine are read from Postgres and Redis at scrape time, so they
- * are the same whichever api process is scraped and include the workers' work.
+ * grants, backlog, queues and quarantine come from Postgres and Redis (so they are the same
+ * whichever api process is scraped and include the workers' work), read in the background and
+ * served from memory: a scrape queries nothing.
  */
-async function metrics (fastify: FastifyInstance): Promise<void> {
+async function metrics (fastify: FastifyInstance, opts: MetricsOptions): Promise<void> {
   const register = new Registry()
   collectDefaultMetrics({ register, prefix: 'fp_api_' })
 
   const deliveries = new Counter({
     name: 'fp_webhook_deliveries_total',
-    help: 'FirstPromoter deliveries answered, by event type and status code',
+    help: 'FirstPromoter deliveries answered, by event type (undocumented types as "other") and status code',
     labelNames: ['event_type', 'status_code'] as const,
     registers: [register]
   })
@@ -27,54 +48,58 @@ async function metrics (fastify: FastifyInstance): Promise<void> {
     registers: [register]
   })
 
-  const safely = async (what: string, fn: () => Promise<void>) => {
-    try { await fn() } catch (err) { fastify.log.warn({ err: { message: (err as Error).message } }, `metrics: could not read ${what}`) }
-  }
+  const refresher = createCountsRefresher({
+    db: fastify.db.db,
+    queues: Object.values(fastify.queue.queues),
+    intervalMs: opts.refreshMs,
+    log: fastify.log
+  })
+  const { counts } = refresher
+  fastify.addHook('onReady', async () => { refresher.start() })
+  fastify.addHook('onClose', async () => { await refresher.stop() })
 
   const gauges = [new Gauge({
     name: 'fp_fulfilments',
     help: 'Fulfilments by unit and state (granted = rewards granted, failed = needs a human)',
     labelNames: ['unit', 'state'] as const,
     registers: [],
-    async collect () {
+    collect () {
       this.reset()
-      await safely('fulfilments', async () => {
-        const rows = await countFulfilmentsByUnitAndState(fastify.db.db)
-        for (const r of rows) this.set({ unit: r.unit, state: r.state }, r.n)
-      })
+      for (const r of counts.fulfilments) this.set({ unit: r.unit, state: r.state }, r.n)
     }
   }), new Gauge({
     name: 'fp_inbox_events',
     help: 'Inbox rows by processing state (pending = not processed yet)',
     labelNames: ['state'] as const,
     registers: [],
-    async collect () {
+    collect () {
       this.reset()
-      await safely('inbox', async () => {
-        const rows = await countEventsByState(fastify.db.db)
-        for (const r of rows) this.set({ state: r.state }, r.n)
-      })
+      for (const r of counts.inbox) this.set({ state: r.state }, r.n)
     }
   }), new Gauge({
     name: 'fp_quarantine_deliveries',
     help: 'Rejected deliveries kept in quarantine and not resubmitted',
     registers: [],
-    async collect () {
-      await safely('quarantine', async () => { this.set(await countQuarantine(fastify.db.db)) })
+    collect () {
+      this.reset()
+      if (counts.quarantine !== null) this.set(counts.quarantine)
     }
   }), new Gauge({
     name: 'fp_queue_jobs',
     help: 'BullMQ jobs by queue and state (waiting, active, delayed, failed)',
     labelNames: ['queue', 'state'] as const,
     registers: [],
-    async collect () {
+    collect () {
       this.reset()
-      await safely('queues', async () => {
-        for (const queue of Object.values(fastify.queue.queues)) {
-          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed')
-          for (const [state, n] of Object.entries(counts)) this.set({ queue: queue.name, state }, n)
-        }
-      })
+      for (const r of counts.queues) this.set({ queue: r.queue, state: r.state }, r.n)
+    }
+  }), new Gauge({
+    name: 'fp_metrics_refreshed_timestamp_seconds',
+    help: 'When the gauges above were last read from Postgres and Redis (every source), as a Unix time; they are refreshed every METRICS_REFRESH_MS',
+    registers: [],
+    collect () {
+      this.reset()
+      if (counts.refreshedAt !== null) this.set(counts.refreshedAt / 1000)
     }
   })]
   for (const gauge of gauges) register.registerMetric(gauge)
@@ -83,14 +108,18 @@ async function metrics (fastify: FastifyInstance): Promise<void> {
     const delivery = req.firstpromoterDelivery
     if (!delivery) {
       // Rejected before the envelope was read: counted under its status, type unknown.
-      if (req.routeOptions.url?.startsWith(fastify.firstpromoter.prefix)) deliveries.inc({ event_type: 'unknown', status_code: String(reply.statusCode) })
+      if (req.routeOptions.url?.startsWith(fastify.firstpromoter.prefix)) deliveries.inc({ event_type: UNKNOWN_EVENT_TYPE, status_code: String(reply.statusCode) })
       return
     }
-    deliveries.inc({ event_type: delivery.eventType ?? 'unknown', status_code: String(reply.statusCode) })
+    deliveries.inc({ event_type: eventTypeLabel(delivery.eventType), status_code: String(reply.statusCode) })
     if (delivery.fulfilmentId !== null) fulfilmentAnswer.observe({ status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
 
-  fastify.get('/metrics', { logLevel: 'warn', schema: { hide: true } }, async (_req, reply) => {
+  fastify.get('/metrics', {
+    logLevel: 'warn',
+    schema: { hide: true },
+    ...(opts.token ? { onRequest: metricsAuth(opts.token) } : {})
+  }, async (_req, reply) => {
     reply.header('content-type', register.contentType)
     return register.metrics()
   })

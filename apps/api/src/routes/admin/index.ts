@@ -11,14 +11,33 @@ export interface AdminOptions {
   token: string
   /** The webhook URL with a valid secret, for resubmitting quarantined bodies. */
   webhookUrl: string
-  /** Requests a minute per client address. Default 120. */
+  /** Requests a minute per client address, once authenticated. Default 120. */
   rateLimitPerMinute?: number
+  /** Wrong tokens a client address may present per window before all its admin requests get 429. Default 10. */
+  authFailureLimit?: number
+  /** That window, in ms. Default 15 minutes. */
+  authFailureWindowMs?: number
 }
 
-/** Everything under `/admin`, behind the bearer token and a rate limit. Registered only when ADMIN_TOKEN is set. */
+export const DEFAULT_AUTH_FAILURE_LIMIT = 10
+export const DEFAULT_AUTH_FAILURE_WINDOW_MS = 15 * 60_000
+
+/**
+ * Everything under `/admin`, behind the bearer token and two rate limits per client address
+ * (`req.ip`: the socket address unless TRUST_PROXY names the proxy in front): a small budget of
+ * failed authentications, checked in the auth hook itself (rate-limit's own hook is added to each
+ * route and runs after an instance `onRequest` hook, so a 401 would never reach it), and a
+ * general one for authenticated requests. Both count in this process's memory: admin must work
+ * while Redis is down, and N api processes give a client at most N budgets.
+ * Registered only when ADMIN_TOKEN is set.
+ */
 export async function adminRoutes (fastify: FastifyInstance, opts: AdminOptions): Promise<void> {
   await fastify.register(rateLimit, { max: opts.rateLimitPerMinute ?? 120, timeWindow: 60_000 })
-  fastify.addHook('onRequest', adminAuth(opts.token))
+  const failures = fastify.createRateLimit({
+    max: opts.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT,
+    timeWindow: opts.authFailureWindowMs ?? DEFAULT_AUTH_FAILURE_WINDOW_MS
+  })
+  fastify.addHook('onRequest', adminAuth(opts.token, failures))
   fastify.addHook('onRoute', (route) => {
     // The dashboard's own pages and assets stay out of the OpenAPI document.
     const dashboard = route.url.includes('/queues')
