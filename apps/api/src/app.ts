@@ -3,7 +3,7 @@ import { createBullDispatcher, type BullDispatcher } from '@fp-webhooks/queue'
 import swagger from '@fastify/swagger'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import fastifyFirstPromoter, { type HandlerRegistry } from 'fastify-firstpromoter'
+import fastifyFirstPromoter, { maskSecrets, type HandlerRegistry } from 'fastify-firstpromoter'
 import type { ApiConfig } from './config.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { adminRoutes } from './routes/admin/index.js'
@@ -40,11 +40,14 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     await db.close()
   })
 
+  const secrets = config.FP_WEBHOOK_SECRET.split(',').map((s) => s.trim()).filter(Boolean)
   fastify.setErrorHandler((err: FastifyError, req, reply) => {
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500
     if (status >= 500) req.log.error({ err }, 'request failed')
-    // 5xx text may hold internals; the client gets the status and a generic message.
-    reply.code(status).send({ statusCode: status, code: err.code ?? 'ERROR', error: status >= 500 ? 'Internal Server Error' : err.name, message: status >= 500 ? 'Internal Server Error' : err.message })
+    // 5xx text may hold internals; the client gets the status and a generic message. A 4xx
+    // message may quote the URL, which may hold a secret.
+    const message = status >= 500 ? 'Internal Server Error' : maskSecrets(err.message, secrets)
+    reply.code(status).send({ statusCode: status, code: err.code ?? 'ERROR', error: status >= 500 ? 'Internal Server Error' : err.name, message })
   })
 
   await fastify.register(swagger, {

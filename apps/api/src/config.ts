@@ -14,6 +14,10 @@ export const ApiEnvSchema = Type.Object({
   FP_REDACT_PATHS: Type.String({ default: '' }),
   FP_ACCEPT_V2: Type.Boolean({ default: false }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  // Well under FirstPromoter's 15 s answer window: a slow or stalled client is cut off.
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),
   TRUST_PROXY: Type.String({ default: 'false' }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   METRICS_REFRESH_MS: Type.Integer({ minimum: 100, default: 15_000 })
@@ -47,5 +51,9 @@ export function parseTrustProxy (value: string): TrustProxy {
 export function loadApiConfig (env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const config = loadEnv(ApiEnvSchema, env)
   parseTrustProxy(config.TRUST_PROXY)
+  // The socket idle timeout also runs while a fulfilment waits for its grant, sending nothing.
+  if (config.CONNECTION_TIMEOUT_MS <= config.FP_FULFILMENT_WAIT_MS + 1000) {
+    throw new ConfigError([`CONNECTION_TIMEOUT_MS (${config.CONNECTION_TIMEOUT_MS}) must exceed FP_FULFILMENT_WAIT_MS (${config.FP_FULFILMENT_WAIT_MS}) by more than 1000 ms, or fulfilment answers are cut off`])
+  }
   return config
 }

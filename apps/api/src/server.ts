@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import Fastify, { type FastifyServerOptions } from 'fastify'
-import { maskedUrl } from 'fastify-firstpromoter'
+import { firstPromoterServerOptions, maskedUrl } from 'fastify-firstpromoter'
 import { app, type AppOptions } from './app.js'
 import { parseTrustProxy, type ApiConfig } from './config.js'
 import { createSecretScrubber, urlPassword } from './log-secrets.js'
@@ -43,11 +43,19 @@ export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'> & Partial<Pi
  * @param logStream where log lines go (stdout by default; tests capture them)
  */
 export async function buildServer (options: AppOptions, { logStream, ...fastifyOptions }: FastifyServerOptions & { logStream?: NodeJS.WritableStream } = {}) {
+  const { config } = options
   const server = Fastify({
-    logger: loggerOptions(options.config, logStream),
+    logger: loggerOptions(config, logStream),
+    // Router errors answered without the URL (it holds the secret), client errors logged without
+    // the raw request, and timeouts that cut off slow clients.
+    ...firstPromoterServerOptions({
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: config.CONNECTION_TIMEOUT_MS,
+      keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS
+    }),
     // Off unless TRUST_PROXY names the proxies: a trusted X-Forwarded-For sets `req.ip`, which keys
     // the admin rate limits, so trusting any sender would let a client pick a fresh address per request.
-    trustProxy: parseTrustProxy(options.config.TRUST_PROXY),
+    trustProxy: parseTrustProxy(config.TRUST_PROXY),
     return503OnClosing: true,
     ...fastifyOptions
   })

@@ -7,6 +7,7 @@ import {
   type PromoterRow,
   type RewardRow,
   type Tx,
+  type UnstorableValue,
   type WebhookEvent
 } from '@fp-webhooks/db'
 
@@ -89,18 +90,31 @@ function rewardRow (r: Obj, rewardId: number, v: Version): RewardRow {
   }
 }
 
-async function promoterFrom (tx: Tx, p: unknown, v: Version): Promise<number | null> {
-  const o = obj(p)
-  const pid = id(o?.id)
-  if (o && pid !== null) await upsertPromoter(tx, promoterRow(o, pid, v))
-  return pid
+export interface ProjectionResult {
+  /** False when the event carries nothing to project (unknown type, v2, no usable ids). */
+  applied: boolean
+  /** Values stored as null because no column could hold them (a date in year 0, an amount of 1e20). */
+  unstorable: UnstorableValue[]
 }
 
 /**
- * Applies one stored v1 event to the promoters, leads and rewards projections.
- * @returns false when the event carries nothing to project (unknown type, v2, no usable ids)
+ * Applies one stored v1 event to the promoters, leads and rewards projections. A value that does
+ * not fit its column never fails it: the row is written without it, and the result says which.
  */
-export async function applyProjections (tx: Tx, event: WebhookEvent): Promise<boolean> {
+export async function applyProjections (tx: Tx, event: WebhookEvent): Promise<ProjectionResult> {
+  const unstorable: UnstorableValue[] = []
+  const applied = await project(tx, event, unstorable)
+  return { applied, unstorable }
+}
+
+async function promoterFrom (tx: Tx, p: unknown, v: Version, unstorable: UnstorableValue[]): Promise<number | null> {
+  const o = obj(p)
+  const pid = id(o?.id)
+  if (o && pid !== null) unstorable.push(...await upsertPromoter(tx, promoterRow(o, pid, v)))
+  return pid
+}
+
+async function project (tx: Tx, event: WebhookEvent, unstorable: UnstorableValue[]): Promise<boolean> {
   const eventId = id(event.eventId)
   const data = obj(obj(event.payload)?.data)
   if (event.source !== 'v1' || eventId === null || !data) return false
@@ -113,16 +127,16 @@ export async function applyProjections (tx: Tx, event: WebhookEvent): Promise<bo
     case 'lead_cancelled': {
       const leadId = id(data.id)
       if (leadId === null) return false
-      await promoterFrom(tx, data.promoter, v)
+      await promoterFrom(tx, data.promoter, v, unstorable)
       const firstPaymentAt = FIRST_PAYMENT.has(event.eventType) ? (date(data.customer_since) ?? v.sourceAt) : null
-      await upsertLead(tx, leadRow(data, leadId, v, { firstPaymentAt }))
+      unstorable.push(...await upsertLead(tx, leadRow(data, leadId, v, { firstPaymentAt })))
       return true
     }
     case 'promoter_signed_up':
     case 'promoter_signs_up':
-      return (await promoterFrom(tx, data.promoter, v)) !== null
+      return (await promoterFrom(tx, data.promoter, v, unstorable)) !== null
     case 'promoter_accepted': {
-      const pid = await promoterFrom(tx, data.promoter, v)
+      const pid = await promoterFrom(tx, data.promoter, v, unstorable)
       if (pid === null) return false
       await recordPromoterAcceptance(tx, pid, id(obj(data.campaign)?.id) ?? id(obj(data.promotion)?.campaign_id), v.sourceAt, eventId)
       return true
@@ -130,17 +144,17 @@ export async function applyProjections (tx: Tx, event: WebhookEvent): Promise<bo
     case 'reward_created': {
       const rewardId = id(data.id)
       if (rewardId === null) return false
-      const promoterId = await promoterFrom(tx, data.promoter, v)
-      await upsertReward(tx, rewardRow(data, rewardId, v))
+      const promoterId = await promoterFrom(tx, data.promoter, v, unstorable)
+      unstorable.push(...await upsertReward(tx, rewardRow(data, rewardId, v)))
       const lead = obj(data.lead)
       const leadId = id(lead?.id)
       if (lead && leadId !== null) {
-        await upsertLead(tx, leadRow(lead, leadId, v, { promoterId, promotionId: id(obj(data.promotion)?.id) }))
+        unstorable.push(...await upsertLead(tx, leadRow(lead, leadId, v, { promoterId, promotionId: id(obj(data.promotion)?.id) })))
       }
       return true
     }
     case 'fulfilment_pending':
-      return (await promoterFrom(tx, data.promoter, v)) !== null
+      return (await promoterFrom(tx, data.promoter, v, unstorable)) !== null
     default:
       return false
   }

@@ -3,6 +3,7 @@ import type { FulfilmentFacts, FulfilmentStatus } from 'fastify-firstpromoter'
 import { unlessAborted } from './abortable.js'
 import type { DbOrTx, Sql } from './client.js'
 import { fulfilmentAnswers, fulfilments, type ApiCloseState, type FulfilmentState } from './schema.js'
+import { storableRow, storableTimestamp } from './storable.js'
 
 export type Fulfilment = typeof fulfilments.$inferSelect
 
@@ -21,12 +22,12 @@ export async function upsertFulfilment (
   facts: FulfilmentFacts,
   extra: { source?: 'webhook' | 'reconcile', firstEventId?: string | null, answeredPending?: boolean } = {}
 ): Promise<FulfilmentStatus> {
-  const inserted = await db.insert(fulfilments).values({
+  const inserted = await db.insert(fulfilments).values(storableRow(fulfilments, {
     ...facts,
     source: extra.source ?? 'webhook',
     firstEventId: extra.firstEventId ?? null,
     answeredPending: extra.answeredPending ?? false
-  }).onConflictDoNothing({ target: fulfilments.id }).returning(statusColumns)
+  }, [])).onConflictDoNothing({ target: fulfilments.id }).returning(statusColumns)
   if (inserted[0]) return inserted[0]
   const existing = await getFulfilmentStatus(db, facts.id)
   /* c8 ignore next -- the row exists: the insert above conflicted with it */
@@ -145,7 +146,7 @@ export async function recordFulfilmentPrepared (
   const rows = await unlessAborted(sql<Array<{ inbox_id: string | null, state: FulfilmentState | null, failure_reason: string | null }>>`
     with ev as (
       insert into webhook_events (source, event_id, event_type, event_created_at, payload)
-      values (${event.source}, ${event.eventId}, ${event.eventType}, ${event.eventCreatedAt?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
+      values (${event.source}, ${event.eventId}, ${event.eventType}, ${storableTimestamp(event.eventCreatedAt)?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
       on conflict do nothing
       returning id
     ), f as (

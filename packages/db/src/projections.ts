@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { DbOrTx } from './client.js'
 import { leads, promoters, rewards } from './schema.js'
+import { storableRow, type UnstorableValue } from './storable.js'
 
 export type PromoterRow = typeof promoters.$inferInsert
 export type LeadRow = typeof leads.$inferInsert
@@ -28,10 +29,17 @@ function takeAll<T extends Record<string, unknown>> (row: T, except: readonly st
   return out
 }
 
-export async function upsertPromoter (db: DbOrTx, row: PromoterRow): Promise<void> {
-  const { campaignId: _c, acceptedAt: _a, acceptedEventId: _e, ...versioned } = row
+/*
+ * Each upsert writes what its columns can hold (`storableRow`) and returns what it left out, so
+ * that a value nothing relies on (a date in year 0, an amount of 1e20) never fails the projection.
+ */
+
+export async function upsertPromoter (db: DbOrTx, input: PromoterRow): Promise<UnstorableValue[]> {
+  const unstorable: UnstorableValue[] = []
+  const { campaignId: _c, acceptedAt: _a, acceptedEventId: _e, ...versioned } = storableRow(promoters, input, unstorable)
   await db.insert(promoters).values(versioned)
     .onConflictDoUpdate({ target: promoters.id, set: takeAll(versioned), setWhere: newer(promoters) })
+  return unstorable
 }
 
 /**
@@ -46,7 +54,9 @@ export async function recordPromoterAcceptance (db: DbOrTx, promoterId: number, 
     .where(sql`${promoters.id} = ${promoterId} and (${promoters.acceptedAt} is null or (${at.toISOString()}::timestamptz, ${eventId}::bigint) > (${promoters.acceptedAt}, ${promoters.acceptedEventId}))`)
 }
 
-export async function upsertLead (db: DbOrTx, row: LeadRow): Promise<void> {
+export async function upsertLead (db: DbOrTx, input: LeadRow): Promise<UnstorableValue[]> {
+  const unstorable: UnstorableValue[] = []
+  const row = storableRow(leads, input, unstorable)
   const { firstPaymentAt, ...versioned } = row
   await db.insert(leads).values({ ...versioned, firstPaymentAt })
     .onConflictDoUpdate({ target: leads.id, set: takeAll(versioned), setWhere: newer(leads) })
@@ -55,9 +65,13 @@ export async function upsertLead (db: DbOrTx, row: LeadRow): Promise<void> {
     await db.update(leads).set({ firstPaymentAt: sql`least(${leads.firstPaymentAt}, ${firstPaymentAt.toISOString()}::timestamptz)` })
       .where(sql`${leads.id} = ${row.id}`)
   }
+  return unstorable
 }
 
-export async function upsertReward (db: DbOrTx, row: RewardRow): Promise<void> {
+export async function upsertReward (db: DbOrTx, input: RewardRow): Promise<UnstorableValue[]> {
+  const unstorable: UnstorableValue[] = []
+  const row = storableRow(rewards, input, unstorable)
   await db.insert(rewards).values(row)
     .onConflictDoUpdate({ target: rewards.id, set: takeAll(row), setWhere: newer(rewards) })
+  return unstorable
 }

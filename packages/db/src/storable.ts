@@ -1,3 +1,5 @@
+import { getTableColumns, getTableName, type Table } from 'drizzle-orm'
+
 /*
  * Postgres refuses two things JSON and JavaScript strings allow: U+0000 (in text and in jsonb) and
  * UTF-16 surrogates without their pair (jsonb rejects the `\ud800` escape JSON.stringify writes).
@@ -30,4 +32,74 @@ export function storableJson<T> (value: T): T {
 export function storableJsonText (value: unknown): string {
   const text = JSON.stringify(value)
   return text.search(/\\u0000|\\ud[89a-f]/i) === -1 ? text : JSON.stringify(storableJson(value))
+}
+
+/** Why a value was left out of a row: the column (`table.column`) and the reason, never the value. */
+export interface UnstorableValue {
+  column: string
+  reason: string
+}
+
+/**
+ * A time Postgres can store as JavaScript writes it: years 1 to 9999 UTC. JavaScript dates reach
+ * year 0, negative years and +275760, which `toISOString` spells in forms Postgres refuses.
+ * @returns the date, or null when it is outside that range (or invalid)
+ */
+export function storableTimestamp (value: Date | null | undefined): Date | null {
+  if (!value) return null
+  const year = value.getUTCFullYear()
+  return Number.isNaN(year) || year < 1 || year > 9999 ? null : value
+}
+
+/** The integers each integer column type holds; bigint columns read as numbers stay exact. */
+const INTEGER_RANGES: Record<string, readonly [number, number, string]> = {
+  PgSmallInt: [-32768, 32767, 'smallint'],
+  PgInteger: [-2147483648, 2147483647, 'integer'],
+  PgBigInt53: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'bigint read as a number']
+}
+
+function whyUnstorable (columnType: string, value: unknown): string | null {
+  const range = INTEGER_RANGES[columnType]
+  if (range && typeof value === 'number') {
+    if (!Number.isInteger(value)) return 'not an integer'
+    return value < range[0] || value > range[1] ? `out of range for ${range[2]}` : null
+  }
+  if (columnType === 'PgTimestamp' && value instanceof Date) {
+    return storableTimestamp(value) === null ? 'not a time Postgres can store (years 1 to 9999)' : null
+  }
+  return null
+}
+
+/**
+ * The one conversion every writer of a table applies before an insert or update: each value that
+ * its column cannot hold (an integer out of the column's range, a time outside years 1 to 9999)
+ * becomes null and is reported in `unstorable`; strings and JSON lose what Postgres refuses in
+ * text. A value the receiver does not rely on must never fail the write.
+ * @param table the Drizzle table the row is written to
+ * @param row values keyed by the table's property names (SQL expressions pass through)
+ * @param unstorable receives one entry per value left out
+ * @throws Error naming the column when a NOT NULL column's value cannot be stored
+ */
+export function storableRow<T extends Record<string, unknown>> (table: Table, row: T, unstorable: UnstorableValue[]): T {
+  const columns = getTableColumns(table)
+  const out: Record<string, unknown> = { ...row }
+  for (const [key, value] of Object.entries(row)) {
+    const column = columns[key]
+    if (!column || value === null || value === undefined) continue
+    if (typeof value === 'string') {
+      out[key] = storableString(value)
+      continue
+    }
+    if (column.dataType === 'json') {
+      out[key] = storableJson(value)
+      continue
+    }
+    const reason = whyUnstorable(column.columnType, value)
+    if (reason === null) continue
+    const name = `${getTableName(table)}.${column.name}`
+    if (column.notNull) throw new Error(`${name}: ${reason}`)
+    out[key] = null
+    unstorable.push({ column: name, reason })
+  }
+  return out as T
 }

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm'
 import { unlessAborted } from './abortable.js'
 import type { DbOrTx, Sql } from './client.js'
 import { webhookEvents } from './schema.js'
+import { storableRow, storableTimestamp } from './storable.js'
 
 export type WebhookEvent = typeof webhookEvents.$inferSelect
 export type NewWebhookEvent = typeof webhookEvents.$inferInsert
@@ -11,7 +12,7 @@ export type NewWebhookEvent = typeof webhookEvents.$inferInsert
  * @returns the new row's id, or null for a duplicate
  */
 export async function insertEvent (db: DbOrTx, event: NewWebhookEvent): Promise<number | null> {
-  const rows = await db.insert(webhookEvents).values(event).onConflictDoNothing().returning({ id: webhookEvents.id })
+  const rows = await db.insert(webhookEvents).values(storableRow(webhookEvents, event, [])).onConflictDoNothing().returning({ id: webhookEvents.id })
   return rows[0]?.id ?? null
 }
 
@@ -83,7 +84,8 @@ export async function countEventsByState (db: DbOrTx) {
 /**
  * `insertEvent` as one prepared statement (one round trip, planned once per connection): the
  * ingest hot path. The payload arrives as JSON text, serialised once by the caller. (Drizzle
- * leaves postgres.js without a Date serialiser, hence the ISO string.)
+ * leaves postgres.js without a Date serialiser, hence the ISO string.) A time Postgres cannot
+ * store is left out (`storableTimestamp`): the event itself must never be refused for it.
  * @returns the new row's id, or null for a duplicate
  */
 export async function insertEventPrepared (
@@ -93,7 +95,7 @@ export async function insertEventPrepared (
 ): Promise<number | null> {
   const rows = await unlessAborted(sql<Array<{ id: string }>>`
     insert into webhook_events (source, event_id, event_type, dedupe_key, event_created_at, payload)
-    values (${event.source}, ${event.eventId}, ${event.eventType}, ${event.dedupeKey}, ${event.eventCreatedAt?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
+    values (${event.source}, ${event.eventId}, ${event.eventType}, ${event.dedupeKey}, ${storableTimestamp(event.eventCreatedAt)?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
     on conflict do nothing
     returning id::text as id`, signal)
   return rows[0] ? Number(rows[0].id) : null

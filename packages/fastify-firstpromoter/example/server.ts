@@ -2,7 +2,7 @@
 // memory; use @fp-webhooks/db and @fp-webhooks/queue for Postgres and BullMQ).
 // Run: FP_WEBHOOK_SECRET=some-long-secret-value node --experimental-strip-types example/server.ts
 import Fastify from 'fastify'
-import fastifyFirstPromoter, { type FirstPromoterDispatcher, type FirstPromoterStore, type FulfilmentStatus } from 'fastify-firstpromoter'
+import fastifyFirstPromoter, { firstPromoterServerOptions, type FirstPromoterDispatcher, type FirstPromoterStore, type FulfilmentStatus } from 'fastify-firstpromoter'
 
 const seen = new Set<string>()
 const fulfilments = new Map<number, FulfilmentStatus>()
@@ -29,7 +29,8 @@ const dispatcher: FirstPromoterDispatcher = {
   async waitForGrant () {}
 }
 
-const app = Fastify({ logger: true })
+// Router errors without the URL (it holds the secret), and timeouts for slow clients.
+const app = Fastify({ logger: true, ...firstPromoterServerOptions() })
 await app.register(fastifyFirstPromoter, { secrets: process.env.FP_WEBHOOK_SECRET ?? '', store, dispatcher })
 app.firstpromoter.on('reward_created', (reward) => { app.log.info({ rewardId: reward.id }, 'a reward was created') })
 await app.listen({ port: Number(process.env.PORT ?? 3000) })

@@ -1,12 +1,20 @@
 import type { Delivery, FulfilmentFacts } from './seams.js'
-import type { FulfilmentPendingData, V1Envelope, V2Envelope } from './schemas.js'
+import type { FulfilmentPendingData, V1Envelope } from './schemas.js'
+import type { V2WebhookEnvelope } from './schemas-v2.js'
 
 const FIRST_PAYMENT = new Set(['lead_becomes_referral', 'new_customer'])
 
-function toDate (value: unknown): Date | null {
+/**
+ * A time sent as a string, when it is one a store can keep: a date JavaScript can read, in the
+ * years 1 to 9999 UTC (ISO 8601's four-digit years). JavaScript also reads years 0, negative ones
+ * and up to +275760, which Postgres (and most databases) refuse; those count as no time at all.
+ * @returns the time, or null for anything else (a number, an object, "yesterday", year 10000)
+ */
+export function usableTime (value: unknown): Date | null {
   if (typeof value !== 'string') return null
   const d = new Date(value)
-  return Number.isNaN(d.getTime()) ? null : d
+  const year = d.getUTCFullYear()
+  return Number.isNaN(year) || year < 1 || year > 9999 ? null : d
 }
 
 function idOf (value: unknown): number | null {
@@ -42,7 +50,7 @@ export function v1Delivery (envelope: V1Envelope, fulfilment?: FulfilmentFacts):
     source: 'v1',
     eventId: String(envelope.event.id),
     eventType: type,
-    eventCreatedAt: toDate(envelope.event.created_at),
+    eventCreatedAt: usableTime(envelope.event.created_at),
     // Both "first payment" events of a lead collapse into one inbox row (SPEC §2).
     dedupeKey: leadId !== null ? `v1:first_payment:lead:${leadId}` : null,
     payload: envelope,
@@ -50,12 +58,12 @@ export function v1Delivery (envelope: V1Envelope, fulfilment?: FulfilmentFacts):
   }
 }
 
-export function v2Delivery (envelope: V2Envelope): Delivery {
+export function v2Delivery (envelope: V2WebhookEnvelope): Delivery {
   return {
     source: 'v2',
     eventId: envelope.event_id,
     eventType: envelope.event_type,
-    eventCreatedAt: toDate(envelope.timestamp),
+    eventCreatedAt: usableTime(envelope.timestamp),
     dedupeKey: null,
     payload: envelope
   }

@@ -34,6 +34,26 @@ export function maskUrl (value: string): string {
   }
 }
 
+const EMAIL = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[^\s@"'<>(),;:]+/g
+
+/** `text` with every e-mail address replaced by `[email]`: for error texts and log lines. */
+export function maskEmails (text: string): string {
+  return text.replace(EMAIL, '[email]')
+}
+
+/**
+ * An error's text fit for a log line. A query wrapper's error (Drizzle's "Failed query: …" has the
+ * parameters on its next lines) gives way to its coded cause, as `message (code)`; otherwise the
+ * first line of the message is kept. E-mail addresses are masked.
+ */
+export function loggableError (err: unknown): string {
+  const cause = (err instanceof Error ? err.cause : undefined) as (Error & { code?: unknown }) | undefined
+  const text = cause instanceof Error && typeof cause.code === 'string'
+    ? `${cause.message} (${cause.code})`
+    : err instanceof Error ? err.message : String(err)
+  return maskEmails(text.split('\n', 1)[0]!).slice(0, 500)
+}
+
 export function maskSecrets (value: string, secrets: readonly string[]): string {
   let out = value
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED)
@@ -85,16 +105,4 @@ export function redactInPlace (doc: unknown, options: RedactOptions): void {
   }
   walk(doc, 0)
   for (const path of options.paths) maskPath(doc, path, 0)
-}
-
-/**
- * Scrubs a body we could not parse before it is kept in quarantine: known credential fields,
- * our webhook URL and our secrets, found by pattern since there is no tree to walk.
- */
-export function scrubRawBody (raw: string, secrets: readonly string[]): string {
-  // The closing quote is optional: a body cut short right after a credential still hides it.
-  const scrubbed = raw
-    .replace(/("(?:auth_token|temp_password)"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, `$1"${REDACTED}"`)
-    .replace(/("default_webhook_url"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, `$1"${REDACTED}"`)
-  return maskSecrets(scrubbed, secrets)
 }

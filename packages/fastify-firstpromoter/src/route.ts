@@ -12,10 +12,12 @@ import {
   FST_FIRSTPROMOTER_UNSUPPORTED_MEDIA_TYPE
 } from './errors.js'
 import type { NormalizedOptions } from './options.js'
-import { NestingTooDeepError, maskSecrets, redactInPlace, scrubRawBody } from './redact.js'
+import { NestingTooDeepError, loggableError, maskEmails, maskSecrets, redactInPlace } from './redact.js'
+import { scrubRawBody } from './scrub.js'
 import { DeliveryAnswerSchema, ErrorBodySchema, FulfilmentAnswerSchema } from './responses.js'
 import { answerFulfilment } from './protocol.js'
-import type { FulfilmentPendingData, V1Envelope, V2Envelope } from './schemas.js'
+import type { FulfilmentPendingData, V1Envelope } from './schemas.js'
+import type { V2WebhookEnvelope } from './schemas-v2.js'
 import { createSecretMatcher } from './secret.js'
 import { withTimeout } from './timeout.js'
 import type { Delivery } from './seams.js'
@@ -84,7 +86,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
           bodyTruncated: body !== null && body.length > limit
         })
       } catch (err) {
-        req.log.error({ err: { message: (err as Error).message } }, 'firstpromoter: could not quarantine a rejected delivery')
+        req.log.error({ err: { message: loggableError(err) } }, 'firstpromoter: could not quarantine a rejected delivery')
       }
     }
 
@@ -105,7 +107,9 @@ export function webhookRoutes (opts: NormalizedOptions) {
         return reject(req, reply, new FST_FIRSTPROMOTER_BODY_TOO_LARGE(opts.bodyLimit) as ClientError, null)
       }
       if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-        return reply.code(err.statusCode).send(errorBody(err as ClientError))
+        // A framework error's message may quote the URL, and the URL holds the secret.
+        const message = maskSecrets(err.message.split(req.url).join(maskedUrl(req.url, fullPrefix, opts.secrets)), opts.secrets)
+        return reply.code(err.statusCode).send({ ...errorBody(err as ClientError), message })
       }
       req.log.error({ err }, 'firstpromoter: unexpected error')
       return reply.code(500).send({ statusCode: 500, code: 'FST_FIRSTPROMOTER_INTERNAL', error: 'Internal Server Error', message: 'Internal Server Error' })
@@ -116,7 +120,9 @@ export function webhookRoutes (opts: NormalizedOptions) {
       const { secret } = req.params as { secret?: string }
       if (!matches(secret)) {
         req.log.info('firstpromoter: unknown secret')
-        return reply.code(404).send(errorBody(new FST_FIRSTPROMOTER_NOT_FOUND() as ClientError))
+        // Answered before the body is read: close the connection rather than go on reading (and
+        // waiting for) a body nobody wants, however slowly it comes.
+        return reply.code(404).header('connection', 'close').send(errorBody(new FST_FIRSTPROMOTER_NOT_FOUND() as ClientError))
       }
     })
 
@@ -160,7 +166,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
           const errors = v2Envelope.errors(doc)
           return reject(req, reply, new FST_FIRSTPROMOTER_INVALID_ENVELOPE(describe(errors)) as ClientError, JSON.stringify(doc), errors)
         }
-        delivery = v2Delivery(doc as V2Envelope)
+        delivery = v2Delivery(doc as V2WebhookEnvelope)
       } else {
         if (!v1Envelope.check(doc)) {
           const errors = v1Envelope.errors(doc)
@@ -180,6 +186,13 @@ export function webhookRoutes (opts: NormalizedOptions) {
         }
       }
 
+      const sentAt = delivery.source === 'v1' ? (doc as V1Envelope).event.created_at : (doc as V2WebhookEnvelope).timestamp
+      if (delivery.eventCreatedAt === null && sentAt !== undefined && sentAt !== null) {
+        // Not relied on: the payload keeps it as sent, the store gets no time.
+        const field = delivery.source === 'v1' ? 'event.created_at' : 'timestamp'
+        req.log.warn({ eventId: delivery.eventId, eventType: delivery.eventType, field, sent: Array.isArray(sentAt) ? 'array' : typeof sentAt }, 'firstpromoter: event time is not usable; stored without it')
+      }
+
       let recorded
       // Aborted when we give up: the store then rolls back instead of committing after our 503.
       const storing = new AbortController()
@@ -187,7 +200,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
         recorded = await withTimeout(opts.store.record(delivery, { signal: storing.signal }), opts.storeTimeoutMs)
       } catch (err) {
         storing.abort()
-        req.log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'firstpromoter: store unavailable')
+        req.log.error({ err: { message: loggableError(err), code: (err as { code?: string }).code } }, 'firstpromoter: store unavailable')
         const e = new FST_FIRSTPROMOTER_STORE_UNAVAILABLE() as ClientError
         return reply.code(503).header('retry-after', '30').send(errorBody(e))
       }
@@ -205,13 +218,18 @@ export function webhookRoutes (opts: NormalizedOptions) {
 
       if (recorded.fulfilment) {
         const [answer] = await Promise.all([answerFulfilment(opts, recorded.fulfilment, req.log), eventQueued])
-        req.log.info({ ...logFields, fulfilmentId: recorded.fulfilment.id, answer: answer.statusCode }, 'firstpromoter: fulfilment answered')
+        if (answer.statusCode === 422) {
+          // FirstPromoter will flag it `has_issues`: a human must act, so say why.
+          req.log.warn({ ...logFields, fulfilmentId: recorded.fulfilment.id, answer: 422, reason: maskEmails(answer.reason ?? 'unknown reason') }, 'firstpromoter: fulfilment answered 422, it cannot be granted')
+        } else {
+          req.log.info({ ...logFields, fulfilmentId: recorded.fulfilment.id, answer: answer.statusCode }, 'firstpromoter: fulfilment answered')
+        }
         opts.store.noteAnswer({
           fulfilmentId: recorded.fulfilment.id,
           eventId: delivery.eventId,
           statusCode: answer.statusCode,
           reason: answer.reason
-        }).catch((err: Error) => req.log.warn({ err: { message: err.message } }, 'firstpromoter: could not record the answer'))
+        }).catch((err: Error) => req.log.warn({ err: { message: loggableError(err) } }, 'firstpromoter: could not record the answer'))
         if (answer.statusCode === 422) {
           const e = new FST_FIRSTPROMOTER_FULFILMENT_FAILED(answer.reason ?? 'unknown reason') as ClientError
           return reply.code(422).send({ ...errorBody(e), fulfilment_id: recorded.fulfilment.id })

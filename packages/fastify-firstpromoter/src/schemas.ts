@@ -334,19 +334,22 @@ export type V1EventDataByType = {
 
 const EventIdSchema = FpIdSchema
 const EventTypeSchema = Type.String({ minLength: 1, maxLength: 100 })
-// Not relied on and part of the strict envelope, so any string: parse it, fall back to null.
+// The documented shape, for the advisory per-type schemas.
 const EventCreatedAtSchema = Type.Optional(NullableSchema(Type.String()))
+// Not relied on, so any value passes the strict envelope: what is not a usable time is stored as null.
+const AnyValue = Type.Optional(Type.Unknown())
 
 /**
- * The v1 envelope, validated strictly on every delivery: `event.id` (integer or numeric string),
- * `event.type` (1–100 characters, any value: unknown types are accepted and ignored) and `data`,
- * which must be an object (not an array, not null). Nothing inside `data` is checked here.
+ * The v1 envelope, validated strictly on every delivery. It declares only what the receiver relies
+ * on: `event.id` (integer or numeric string), `event.type` (1–100 characters, any value: unknown
+ * types are accepted and ignored) and `data`, which must be an object (not an array, not null).
+ * `event.created_at` may hold anything; nothing inside `data` is checked here.
  */
 export const V1EnvelopeSchema = Type.Object({
   event: Type.Object({
     id: EventIdSchema,
     type: EventTypeSchema,
-    created_at: EventCreatedAtSchema
+    created_at: AnyValue
   }),
   data: Type.Record(Type.String(), Type.Unknown())
 })
@@ -382,7 +385,8 @@ export const V1EventSchema = Type.Union([
 export type V1Event = Static<typeof V1EventSchema>
 
 /**
- * The v2 webhook envelope: `event_id` (a UUID in the docs; any 1–100 character string),
+ * The v2 webhook envelope as first documented (advisory; the strict check of a v2 delivery is
+ * `V2WebhookEnvelopeSchema`): `event_id` (a UUID in the docs; any 1–100 character string),
  * `event_type` (`entity.action`, e.g. `commission.updated`), `changes` as `{ field: [old, new] }`.
  */
 export const V2EnvelopeSchema = Type.Object({

@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { FulfilmentPendingDataSchema, V1EnvelopeSchema, V1EventDataSchemaByType, V2EnvelopeSchema } from './schemas.js'
+import { FulfilmentPendingDataSchema, V1EnvelopeSchema, V1EventDataSchemaByType } from './schemas.js'
+import { V2WebhookEnvelopeSchema } from './schemas-v2.js'
 
 export interface FieldError {
   /** JSON pointer of the field, e.g. `/data/amount`. */
@@ -31,7 +32,7 @@ function compile<T extends TSchema> (schema: T, prefix = '') {
 }
 
 export const v1Envelope = compile(V1EnvelopeSchema)
-export const v2Envelope = compile(V2EnvelopeSchema)
+export const v2Envelope = compile(V2WebhookEnvelopeSchema)
 export const fulfilmentData = compile(FulfilmentPendingDataSchema, '/data')
 
 /** Whether `value` has what a fulfilment needs (id, amount, unit, promoter id): a v1 payout passes too. */

@@ -93,3 +93,37 @@ t.test('v2 envelopes are refused unless enabled, then stored', async (t) => {
   const stored = [...seams.inbox.values()][0]!
   t.same([stored.source, stored.eventId, stored.eventType], ['v2', body.event_id, 'commission.updated'])
 })
+
+t.test('a fulfilment answered 422 is logged at warn, with its reason and without personal data', async (t) => {
+  const { app, logs } = await existingServer(t, async () => 'failed')
+  const body = example('fulfilment_pending.json')
+  body.data.id = 77
+  body.event.id = 177
+  const res = await post(app, `/hooks/fp/${SECRET}`, body)
+  t.equal(res.statusCode, 422)
+  const line = logs().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.fulfilmentId === 77 && l.answer === 422)
+  t.equal(line?.level, 40, 'at warn: a human must act')
+  t.equal(line?.reason, 'test says no', 'with the reason')
+  t.notMatch(logs(), body.data.promoter.email, 'no e-mail address')
+})
+
+t.test("a store's error is logged without the query parameters it may repeat", async (t) => {
+  const lines: string[] = []
+  const stream = new Writable({ write (c, _e, cb) { lines.push(c.toString()); cb() } })
+  const app = Fastify({ logger: { level: 'info', stream } })
+  const seams = memorySeams()
+  // What Drizzle throws for a failed query: the SQL, then every parameter, then the cause.
+  const failed = () => Object.assign(new Error('Failed query: insert into quarantine (body) values ($1)\nparams: {"email":"lead@example.com"}'), {
+    cause: Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })
+  })
+  const store = { ...seams.store, record: async () => { throw failed() }, quarantine: async () => { throw failed() } }
+  await app.register(fastifyFirstPromoter, { secrets: SECRET, store, dispatcher: seams.dispatcher })
+  t.teardown(() => app.close())
+  t.equal((await post(app, `/webhooks/firstpromoter/${SECRET}`, example('lead_signup.json'))).statusCode, 503)
+  t.equal((await post(app, `/webhooks/firstpromoter/${SECRET}`, { event: { id: 1 }, data: {} })).statusCode, 400)
+  const text = lines.join('')
+  t.notMatch(text, 'lead@example.com', 'no parameter in the log')
+  t.notMatch(text, 'params:')
+  t.match(text, /canceling statement due to statement timeout \(57014\)/, 'the cause and its code are kept')
+  t.match(text, /could not quarantine/)
+})

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { MAX_DEPTH, NestingTooDeepError, REDACTED, maskUrl, redactInPlace, scrubRawBody } from '../src/redact.js'
+import { MAX_DEPTH, NestingTooDeepError, REDACTED, maskUrl, redactInPlace } from '../src/redact.js'
+import { scrubRawBody } from '../src/scrub.js'
 
 const secret = 'url-secret-0123456789abcdef'
 const base = { secrets: [secret], paths: [] as string[][], personalData: 'keep' as const }
@@ -62,4 +63,46 @@ t.test('maskUrl and scrubRawBody', async (t) => {
   t.notMatch(out, secret)
   t.match(out, `"auth_token": "${REDACTED}"`)
   t.match(out, '"broken')
+})
+
+t.test('scrubRawBody keeps no credential in a body it cannot parse, whatever its spelling', async (t) => {
+  const token = 'tok_9f8e7d6c5b4a'
+  const cases: Array<[string, string, string]> = [
+    ['escaped key name', `{"promoter": {"auth\\u005ftoken": "${token}", "id": 42`, token],
+    ['escaped key, upper-case hex', `{"id": 42, "auth\\u005Ftoken":"${token}",`, token],
+    ['numeric temp_password', '{"temp_password": 123456, "id": 42', '123456'],
+    ['negative number', '{"temp_password":-99887766,"id": 42', '99887766'],
+    ['single-quoted pseudo-JSON', `{'auth_token': '${token}', 'id': 42}`, token],
+    ['single-quoted, escaped quote inside', `{'auth_token': 'it\\'s-${token}', 'id': 42}`, token],
+    ['unquoted key', `{auth_token: ${token}, id: 42}`, token],
+    ['object value', `{"auth_token": {"value": "${token}"}, "id": 42`, token],
+    ['array value', `{"auth_token": ["${token}"], "id": 42`, token],
+    ['value cut short', `{"id": 42, "auth_token": "${token}`, token],
+    ['nothing after the key', '{"id": 42, "temp_password":', ''],
+    ['no colon', `{"id": 42, "auth_token" "${token}"}`, token],
+    ['key inside a broken string', `{"id": 42, "note": "a, "auth_token": "${token}"}`, token],
+    ['key inside an unterminated single-quoted string', `{"id": 42, "note": 'x", "auth_token": "${token}"}`, token],
+    ['upper case and a dash', `{"AUTH-TOKEN": "${token}", "id": 42`, token],
+    ['form encoded', `id=42&auth_token=${token}&x=1`, token],
+    ['percent-encoded key', `id=42&auth%5Ftoken=${token}`, token],
+    ['object value cut short', `{"id": 42, "auth_token": {"value": "${token}", "more": [1`, token],
+    ['unterminated string inside an object value', `{"id": 42, "auth_token": {"value": "${token}`, token],
+    ['two separators', `{"id": 42, "auth_token": : "${token}"}`, token],
+    ['braced escape', `{"id": 42, "auth\\u{5f}token": "${token}"}`, token],
+    ['escaped url secret', `{"id": 42, "url": "https://h/${secret.slice(0, 3)}\\u00${secret.charCodeAt(3).toString(16)}${secret.slice(4)}"`, secret.slice(4)]
+  ]
+  for (const [name, raw, leaked] of cases) {
+    const out = scrubRawBody(raw, [secret])
+    if (leaked !== '') t.notMatch(out, leaked, `${name}: the credential is masked (${out})`)
+    t.notMatch(out, secret, `${name}: no url secret`)
+    if (!name.includes('broken') && !name.includes('unterminated') && !name.includes('no colon')) {
+      t.match(out, REDACTED, `${name}: a mask stands where it was`)
+    }
+    t.match(out, '42', `${name}: what precedes the credential is kept (${out})`)
+  }
+  t.equal(scrubRawBody('{"id": 42, "auth_token": , "x": 1', []), '{"id": 42, "auth_token": , "x": 1', 'an empty value leaves nothing to mask')
+  t.equal(scrubRawBody('{"id": 42, "note": "reset your password", "k": "\\u{110000}"', []), '{"id": 42, "note": "reset your password", "k": "\\u{110000}"', 'a value that only mentions a credential is kept')
+  // What holds no credential is kept as sent, so a human can still read the body.
+  const plain = '{"event": {"id": 42, "type": "lead_signup"}, "data": {"email": "a@b.c", "note": "it\'s fine"'
+  t.equal(scrubRawBody(plain, [secret]), plain, 'a body without credentials is unchanged')
 })

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq'
-import { getEvent, markEventAttemptFailed, markEventProcessed } from '@fp-webhooks/db'
+import { errorText, getEvent, markEventAttemptFailed, markEventProcessed } from '@fp-webhooks/db'
 import type { EventJobData } from '@fp-webhooks/queue'
 import { documentedShapeErrors } from 'fastify-firstpromoter'
 import type { WorkerDeps } from '../deps.js'
@@ -20,7 +20,11 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
     if (shapeErrors.length > 0) deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, errors: shapeErrors }, 'event data differs from the documented shape; processed as received')
   }
   try {
-    await deps.db.transaction((tx) => applyProjections(tx, event))
+    const { unstorable } = await deps.db.transaction((tx) => applyProjections(tx, event))
+    if (unstorable.length > 0) {
+      // Columns and reasons only: the values themselves may be personal data.
+      deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, columns: unstorable.map((u) => `${u.column}: ${u.reason}`) }, 'event values no column can hold were stored as null')
+    }
     const data = (event.payload as { data?: unknown } | null)?.data
     const context = { eventId: event.eventId, eventType: event.eventType, eventCreatedAt: event.eventCreatedAt, inboxId }
     for (const handler of deps.handlers.handlersFor(event.eventType)) await handler(data as never, context)
@@ -28,8 +32,11 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
     return 'processed'
   } catch (err) {
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
-    await markEventAttemptFailed(deps.db, inboxId, (err as Error).message?.slice(0, 2000) ?? String(err), final)
-    deps.log.warn({ inboxId, eventType: event.eventType, final, err: { message: (err as Error).message } }, 'event processing failed')
-    throw err
+    // Never the error's own message: a failed query's repeats its parameters (e-mail addresses).
+    const reason = errorText(err)
+    await markEventAttemptFailed(deps.db, inboxId, reason, final)
+    deps.log.warn({ inboxId, eventType: event.eventType, final, err: { message: reason } }, 'event processing failed')
+    // BullMQ keeps the message in Redis (the job's failedReason) and logs it: the safe text too.
+    throw err instanceof UnrecoverableError ? new UnrecoverableError(reason) : new Error(reason, { cause: err })
   }
 }
