@@ -151,13 +151,7 @@ export async function createWorker (options: CreateWorkerOptions) {
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()))
 
-  // Each process sweeps on its own timer: enqueues are idempotent, so several workers may, and an
-  // empty Redis cannot take the schedule with it.
-  const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS
-  await queues.maintenance.removeJobScheduler(JOB.sweep) // an older version's
-  const sweeper = sweepIntervalMs > 0
-    ? runEvery(sweepIntervalMs, sweepNow, (err) => log.warn({ err: { message: err.message } }, 'sweep failed; next run in %d ms', sweepIntervalMs))
-    : undefined
+  await queues.maintenance.removeJobScheduler(JOB.sweep) // an older version's: the timer below replaces it
 
   // Reconciliation stays a Redis schedule (one run per interval for all workers), so it is set
   // again whenever the connection is ready: a Redis that came back empty has lost it.
@@ -175,6 +169,12 @@ export async function createWorker (options: CreateWorkerOptions) {
 
   // Catch up at once on whatever was stored while no worker ran.
   await sweep(deps, { staleAfterMs: 0, closeGraceMs: staleAfterMs }).catch((err: Error) => log.warn({ err: { message: err.message } }, 'start-up sweep failed'))
+  // Then each process sweeps on its own timer: enqueues are idempotent, so several workers may,
+  // and an empty Redis cannot take the schedule with it.
+  const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS
+  const sweeper = sweepIntervalMs > 0
+    ? runEvery(sweepIntervalMs, sweepNow, (err) => log.warn({ err: { message: err.message } }, 'sweep failed; next run in %d ms', sweepIntervalMs))
+    : undefined
   log.info({ prefix, ledgerUnits: [...deps.ledgerUnits], customGrants: Object.keys(deps.grants), closeVia: closer?.api ?? 'none' }, 'worker ready')
 
   return {
