@@ -98,9 +98,10 @@ t.test('quarantine: list and resubmit a corrected body through the normal path',
 })
 
 t.test('reconcile is queued for the worker; admin is rate limited', async (t) => {
-  const app = await build(t, { env: { ADMIN_TOKEN: TOKEN } })
+  const app = await build(t, { env: { ADMIN_TOKEN: TOKEN, FP_API_KEY: 'fp-test-key' } })
   const res = await app.server.inject({ method: 'POST', url: '/admin/reconcile', headers: auth })
   t.equal(res.statusCode, 202)
+  t.match(res.json(), { queued: true })
   t.equal(await app.server.queue.queues.maintenance.count(), 1)
   let limited = 0
   for (let i = 0; i < 130; i++) {
@@ -108,4 +109,35 @@ t.test('reconcile is queued for the worker; admin is rate limited', async (t) =>
     if (r.statusCode === 429) limited++
   }
   t.ok(limited > 0, `rate limited after 120 a minute (${limited} refused)`)
+})
+
+t.test('reconcile without FP_API_KEY is refused with 409 and the reason, and nothing is queued', async (t) => {
+  const app = await build(t, { env: { ADMIN_TOKEN: TOKEN } })
+  const res = await app.server.inject({ method: 'POST', url: '/admin/reconcile', headers: auth })
+  t.equal(res.statusCode, 409)
+  t.match(res.json(), { statusCode: 409, code: 'ADMIN_RECONCILE_NOT_CONFIGURED', error: 'Conflict', message: /FP_API_KEY/ })
+  t.equal(await app.server.queue.queues.maintenance.count(), 0, 'no job that would do nothing')
+  const line = app.logs.lines.map((l: string) => JSON.parse(l)).find((l: any) => l.msg === 'admin: reconcile refused')
+  t.match(line, { level: 40, reason: /FP_API_KEY/ }, 'logged at warn with the reason')
+})
+
+t.test('a fulfilment whose built-in ledger grant keeps failing can be retried now by an operator', async (t) => {
+  const app = await build(t, { env: { ADMIN_TOKEN: TOKEN, FP_FULFILMENT_WAIT_MS: '300' } })
+  await app.sql`create function refuse_ledger_rows() returns trigger language plpgsql as $$ begin raise exception 'ledger_entries is read-only during maintenance'; end $$`
+  await app.sql`create trigger ledger_read_only before insert on ledger_entries for each row execute function refuse_ledger_rows()`
+  // Its next retry is a minute away: only the operator's retry can grant it within this test.
+  await startWorker(t, app, { grantRetry: { delayMs: 60_000, maxDelayMs: 60_000 } })
+  const ful = fulfilmentPayload({ amount: 3 })
+  t.equal((await post(app.server, ful)).statusCode, 202, 'pending while the ledger refuses')
+  await waitFor(async () => /read-only/.test((await app.sql`select last_error from fulfilments where id = ${ful.data.id}`)[0].last_error ?? ''), 5000, 'last_error recorded')
+  const seen = await app.server.inject({ method: 'GET', url: `/admin/fulfilments/${ful.data.id}`, headers: auth })
+  t.match(seen.json().fulfilment, { state: 'pending', lastError: /read-only during maintenance/ }, 'the admin API shows why')
+
+  await app.sql`drop trigger ledger_read_only on ledger_entries`
+  const retry = await app.server.inject({ method: 'POST', url: `/admin/fulfilments/${ful.data.id}/retry`, headers: auth })
+  t.equal(retry.statusCode, 202, retry.body)
+  await waitFor(async () => (await app.sql`select state from fulfilments where id = ${ful.data.id}`)[0].state === 'granted', 10_000, 'granted after the retry')
+  t.equal((await app.sql`select count(*)::int as n from ledger_entries where fulfilment_id = ${ful.data.id}`)[0].n, 1)
+  const again = await app.server.inject({ method: 'POST', url: `/admin/fulfilments/${ful.data.id}/retry`, headers: auth })
+  t.equal(again.statusCode, 409, 'a granted fulfilment has nothing to retry')
 })

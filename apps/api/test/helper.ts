@@ -40,6 +40,8 @@ export function fulfilmentPayload (overrides: { id?: number, unit?: string, amou
 export interface BuildOptions {
   env?: Record<string, string>
   handlers?: HandlerRegistry
+  /** The api's own DATABASE_URL from the test database's (e.g. through a TCP proxy); the worker and assertions use the database directly. */
+  apiDatabaseUrl?: (url: string) => string
 }
 
 /**
@@ -50,7 +52,7 @@ export async function build (t: T, options: BuildOptions = {}) {
   const { url } = await createTestDatabase(t)
   const prefix = createRedisPrefix(t)
   const config: ApiConfig = loadApiConfig({
-    DATABASE_URL: url,
+    DATABASE_URL: options.apiDatabaseUrl?.(url) ?? url,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     FP_WEBHOOK_SECRET: `${SECRET},${OLD_SECRET}`,

@@ -83,3 +83,22 @@ t.test('cust_id, when set, is whom the ledger credits', async (t) => {
   const rows = await app.sql`select beneficiary, amount::int from ledger_entries`
   t.same(rows.map((r: any) => [r.beneficiary, r.amount]), [['cust:user_42', 5]])
 })
+
+t.test('a grant that keeps failing transiently is answered 202, also after more attempts than the old limit, and shows in /metrics', async (t) => {
+  const app = await build(t, { env: { FP_FULFILMENT_WAIT_MS: '200', METRICS_REFRESH_MS: '100' } })
+  let calls = 0
+  await startWorker(t, app, {
+    grantRetry: { delayMs: 10, maxDelayMs: 40 },
+    grants: { free_months: () => { calls++; throw new Error('billing API unavailable') } }
+  })
+  const body = fulfilmentPayload()
+  t.equal((await post(app.server, body)).statusCode, 202)
+  await waitFor(() => calls >= 15, 15_000, '15 attempts')
+  const refire = await post(app.server, fulfilmentPayload({ id: body.data.id }))
+  t.equal(refire.statusCode, 202, `still 202, never 422 (${refire.body})`)
+  t.same(refire.json(), { fulfilment_id: body.data.id, state: 'pending' })
+  // The gauges are refreshed in the background.
+  const retrying = /fp_grants_retrying\{unit="free_months"\} 1/
+  await waitFor(async () => retrying.test((await app.server.inject({ method: 'GET', url: '/metrics' })).body), 5000, 'fp_grants_retrying')
+  t.pass('counted as retrying in /metrics')
+})

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { createDb } from '@fp-webhooks/db'
-import { createBullDispatcher, eventJobId } from '@fp-webhooks/queue'
+import { createBullDispatcher, eventJobId, grantJobId } from '@fp-webhooks/queue'
 import { startFakeFirstPromoter } from '@fp-webhooks/firstpromoter-api/fake'
 import { TEST_PG_URL } from '@fp-webhooks/testing'
 import { simulate } from '../src/simulate.js'
@@ -134,6 +134,41 @@ t.test('reconcile records and enqueues the pending fulfilments FirstPromoter lis
   t.teardown(() => queue.close())
   const jobs = await queue.queues.grants.getJobs(['waiting', 'prioritized', 'delayed'])
   t.same(jobs.map((j) => j.data.fulfilmentId).sort(), [880001, 880002], 'one grant job each')
+})
+
+t.test('reconcile queues again a grant whose old job failed: the grant runs', async (t) => {
+  const ctx = await setup(t)
+  const fake = await startFakeFirstPromoter()
+  t.teardown(() => fake.close())
+  fake.addPayout({ id: 880011, amount: 4, unit: 'credits', promoter: { id: 41, cust_id: 'user_41', email: null } })
+  let billingDown = true
+  await startWorker(t, ctx, {
+    grants: {
+      credits: () => {
+        if (!billingDown) return
+        // A job that ends failed while its fulfilment is still pending (as after stalling twice).
+        const err = new Error('billing API refused the connection')
+        err.name = 'UnrecoverableError'
+        throw err
+      }
+    }
+  })
+  const env = cliEnv(ctx, { FP_API_KEY: fake.apiKey, FP_API_URL: fake.url })
+  const queue = createBullDispatcher({ redisUrl: TEST_REDIS_URL, prefix: ctx.prefix })
+  t.teardown(() => queue.close())
+
+  const first = await runCli(['reconcile'], env)
+  t.equal(first.status, 0, first.stderr)
+  t.match(JSON.parse(first.stdout), { recovered: 1 })
+  await waitFor(async () => (await queue.queues.grants.getJobState(grantJobId(880011))) === 'failed', 10_000, 'the grant job to fail')
+  t.same(await ctx.sql`select state from fulfilments where id = 880011`, [{ state: 'pending' }])
+
+  billingDown = false
+  const second = await runCli(['reconcile'], env)
+  t.equal(second.status, 0, second.stderr)
+  t.match(JSON.parse(second.stdout), { requeued: 1 })
+  await waitFor(async () => (await ctx.sql`select state from fulfilments where id = 880011`)[0].state === 'granted', 10_000, 'the requeued grant to run')
+  t.same(await ctx.sql`select beneficiary, amount::int as amount from ledger_entries where fulfilment_id = 880011`, [{ beneficiary: 'cust:user_41', amount: 4 }])
 })
 
 t.test('--help prints usage', async (t) => {

@@ -8,6 +8,9 @@ export const WorkerEnvSchema = Type.Object({
   FP_GRANTS_MODULE: Type.Optional(Type.String({ minLength: 1 })),
   FP_HANDLERS_MODULE: Type.Optional(Type.String({ minLength: 1 })),
   SWEEP_INTERVAL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  SWEEP_STALE_AFTER_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  GRANT_RETRY_DELAY_MS: Type.Integer({ minimum: 1, default: 1000 }),
+  GRANT_RETRY_MAX_DELAY_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
   RECONCILE_INTERVAL_MS: Type.Integer({ minimum: 0, default: 3_600_000 }),
   FP_API_RATE_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 400, default: 300 }),
   LOCK_DURATION_MS: Type.Integer({ minimum: 1000, default: 30_000 })

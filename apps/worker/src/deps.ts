@@ -18,11 +18,17 @@ export interface WorkerDeps {
   closer: FulfilmentCloser | undefined
   canCloseViaApi: boolean
   payouts: PayoutSource | undefined
+  /** Through the queue package's one enqueue policy: asking again always yields a job that runs. */
   enqueueGrant: (fulfilmentId: number) => Promise<void>
   enqueueClose: (fulfilmentId: number) => Promise<void>
   enqueueEvent: (inboxId: number, eventType: string) => Promise<void>
+  /** The delay before the next attempt of a grant that failed `attemptsMade` times. */
+  grantRetryDelay: (attemptsMade: number) => number
   metrics?: {
     granted: (unit: string) => void
+    /** Failed for good: needs a human. */
     failed: (unit: string) => void
+    /** A transient failure; the grant is retried. */
+    retried?: (unit: string) => void
   }
 }

@@ -1,6 +1,7 @@
 import { ConfigError, DependencyError, checkPostgres, checkRedis } from '@fp-webhooks/config'
 import { createDb } from '@fp-webhooks/db'
 import { createRedisRateLimiter } from '@fp-webhooks/firstpromoter-api'
+import { apiRateLimitKey } from '@fp-webhooks/queue'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import type { ApiCredentials } from './closer.js'
@@ -15,7 +16,7 @@ function apiCredentials (config: WorkerConfig, redis: Redis): ApiCredentials | u
     : undefined
   if (!v1 && !v2) return undefined
   // One budget for every worker process, below v2's 400 requests a minute.
-  const limiter = createRedisRateLimiter({ redis, key: `${config.QUEUE_PREFIX}:fp-api-rate`, perMinute: config.FP_API_RATE_PER_MINUTE })
+  const limiter = createRedisRateLimiter({ redis, key: apiRateLimitKey(config.QUEUE_PREFIX), perMinute: config.FP_API_RATE_PER_MINUTE })
   return { v1, v2, limiter }
 }
 
@@ -66,6 +67,8 @@ export async function main (): Promise<void> {
     api: apiCredentials(config, limiterRedis),
     concurrency: { grants: config.WORKER_CONCURRENCY, events: config.WORKER_CONCURRENCY },
     sweepIntervalMs: config.SWEEP_INTERVAL_MS,
+    staleAfterMs: config.SWEEP_STALE_AFTER_MS,
+    grantRetry: { delayMs: config.GRANT_RETRY_DELAY_MS, maxDelayMs: config.GRANT_RETRY_MAX_DELAY_MS },
     reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
     lockDurationMs: config.LOCK_DURATION_MS
   })

@@ -1,31 +1,31 @@
-import { Queue, Worker, type Job, type Processor } from 'bullmq'
+import { Queue, UnrecoverableError, Worker, type Job, type Processor } from 'bullmq'
 import type { Db } from '@fp-webhooks/db'
 import {
-  CLOSE_JOB_OPTIONS,
   DEFAULT_PREFIX,
   EVENTS_QUEUE,
-  EVENT_JOB_OPTIONS,
   GRANTS_QUEUE,
-  GRANT_JOB_OPTIONS,
   JOB,
   MAINTENANCE_QUEUE,
-  closeJobId,
+  createJobs,
   createProducerConnection,
   createWorkerConnection,
-  eventJobId,
-  grantJobId,
-  requeue
+  grantRetryDelay,
+  type GrantRetryOptions
 } from '@fp-webhooks/queue'
 import { createHandlerRegistry, type HandlerRegistry } from 'fastify-firstpromoter'
 import { pino, type Logger } from 'pino'
 import { createFulfilmentCloser, type ApiCredentials } from './closer.js'
 import type { WorkerDeps } from './deps.js'
 import { DEFAULT_LEDGER_UNITS, type GrantFunctions } from './grants.js'
+import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
 import { processGrant } from './processors/grant.js'
 import { reconcile, type PayoutSource } from './reconcile.js'
 import { sweep } from './sweep.js'
+
+export const DEFAULT_SWEEP_INTERVAL_MS = 30_000
+export const DEFAULT_STALE_AFTER_MS = 30_000
 
 export interface CreateWorkerOptions {
   db: Db
@@ -44,10 +44,19 @@ export interface CreateWorkerOptions {
   /** Overrides the payout source used by reconciliation (default: the v1 API, when configured). */
   payouts?: PayoutSource
   concurrency?: { grants?: number, events?: number }
-  /** How often the outbox sweeper runs. Default 30 s; 0 disables the schedule (it still runs at start). */
+  /**
+   * How often this process runs the outbox sweeper, on its own timer (not a Redis schedule, which an
+   * empty Redis would lose). Default 30 s; 0 disables it (it still runs at start).
+   */
   sweepIntervalMs?: number
-  /** Rows pending longer than this are swept. Default 30 s. */
+  /**
+   * Rows pending longer than this are swept, and a close deferred until the answer was known is
+   * sent after it. Default 30 s: with the default interval, work stored while Redis was away is
+   * queued again within about a minute of its return. Keep it above FirstPromoter's 15 s answer window.
+   */
   staleAfterMs?: number
+  /** Backoff of failing grants: 1 s doubling up to 1 h by default, retried until they succeed. */
+  grantRetry?: GrantRetryOptions
   /** How often reconciliation runs when the API is configured. Default 1 h; 0 disables. */
   reconcileIntervalMs?: number
   /** BullMQ lock duration: how soon a crashed worker's job is taken over. Default 30 s. */
@@ -72,8 +81,10 @@ export async function createWorker (options: CreateWorkerOptions) {
   }
   for (const q of Object.values(queues)) q.on('error', (err) => log.warn({ queue: q.name, err: { message: err.message } }, 'queue error'))
 
+  const jobs = createJobs(queues)
   const closer = options.api ? createFulfilmentCloser(options.api) : undefined
   const payouts = options.payouts ?? v1PayoutSource(options.api)
+  const retryDelay = (attemptsMade: number) => grantRetryDelay(attemptsMade, options.grantRetry)
   const deps: WorkerDeps = {
     db: options.db,
     sql: options.db.$client,
@@ -84,21 +95,30 @@ export async function createWorker (options: CreateWorkerOptions) {
     closer,
     canCloseViaApi: closer !== undefined,
     payouts,
-    // Called for rows Postgres says are unfinished (sweep, reconcile). A finished job may still hold
-    // the id, e.g. one failed for stalling twice when its workers were killed: `add` would then do
-    // nothing and the row would never be retried, so a finished job is replaced.
-    enqueueGrant: async (id) => { await requeue(queues.grants, JOB.grant, { fulfilmentId: id }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(id) }) },
-    enqueueEvent: async (inboxId, eventType) => { await requeue(queues.events, JOB.event, { inboxId, eventType }, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(inboxId) }) },
-    enqueueClose: async (id) => { await queues.maintenance.add(JOB.closeFulfilment, { fulfilmentId: id }, { ...CLOSE_JOB_OPTIONS, jobId: closeJobId(id) }) },
+    // Called for rows Postgres says are unfinished (sweep, reconcile, a granted fulfilment): a
+    // finished job holding the id (one failed for stalling twice, a failed close) is replaced.
+    enqueueGrant: async (id) => { await jobs.grant(id) },
+    enqueueEvent: async (inboxId, eventType) => { await jobs.event(inboxId, eventType) },
+    enqueueClose: async (id) => { await jobs.close(id) },
+    grantRetryDelay: retryDelay,
     metrics: options.metrics
   }
-  const staleAfterMs = options.staleAfterMs ?? 30_000
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
+  const sweepNow = () => sweep(deps, { staleAfterMs })
 
   const maintenance: Processor = async (job: Job) => {
     switch (job.name) {
       case JOB.closeFulfilment: return processCloseFulfilment(job, deps)
-      case JOB.sweep: return sweep(deps, { staleAfterMs })
-      case JOB.reconcile: return deps.payouts ? reconcile({ ...deps, payouts: deps.payouts }) : null
+      // Left by an older version's Redis schedule; the timer below does it now.
+      case JOB.sweep: return sweepNow()
+      case JOB.reconcile: {
+        if (!deps.payouts) {
+          const reason = 'reconciliation needs FP_API_KEY (the v1 payouts list) in the worker\'s environment'
+          log.warn({ jobId: job.id, reason }, 'reconcile job refused')
+          throw new UnrecoverableError(reason)
+        }
+        return reconcile({ ...deps, payouts: deps.payouts })
+      }
       default: throw new Error(`unknown maintenance job "${job.name}"`)
     }
   }
@@ -117,7 +137,11 @@ export async function createWorker (options: CreateWorkerOptions) {
     stalledInterval: options.lockDurationMs ?? 30_000
   })
   const workers = [
-    new Worker(GRANTS_QUEUE, (job) => processGrant(job, deps), workerOptions(options.concurrency?.grants ?? 8)),
+    new Worker(GRANTS_QUEUE, (job) => processGrant(job, deps), {
+      ...workerOptions(options.concurrency?.grants ?? 8),
+      // Only custom backoff types reach it: grant jobs' GRANT_BACKOFF.
+      settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade) }
+    }),
     new Worker(EVENTS_QUEUE, (job) => processEvent(job, deps), workerOptions(options.concurrency?.events ?? 8)),
     new Worker(MAINTENANCE_QUEUE, maintenance, workerOptions(4))
   ]
@@ -127,28 +151,45 @@ export async function createWorker (options: CreateWorkerOptions) {
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()))
 
-  const sweepIntervalMs = options.sweepIntervalMs ?? 30_000
-  if (sweepIntervalMs > 0) {
-    await queues.maintenance.upsertJobScheduler('sweep', { every: sweepIntervalMs }, { name: JOB.sweep })
-  }
+  await queues.maintenance.removeJobScheduler(JOB.sweep) // an older version's: the timer below replaces it
+
+  // Reconciliation stays a Redis schedule (one run per interval for all workers), so it is set
+  // again whenever the connection is ready: a Redis that came back empty has lost it.
   const reconcileIntervalMs = options.reconcileIntervalMs ?? 3_600_000
-  if (deps.payouts && reconcileIntervalMs > 0) {
-    await queues.maintenance.upsertJobScheduler('reconcile', { every: reconcileIntervalMs }, { name: JOB.reconcile })
+  const scheduleReconcile = async () => {
+    if (deps.payouts && reconcileIntervalMs > 0) {
+      await queues.maintenance.upsertJobScheduler(JOB.reconcile, { every: reconcileIntervalMs }, { name: JOB.reconcile })
+    }
   }
+  await scheduleReconcile()
+  const onReady = () => {
+    scheduleReconcile().catch((err: Error) => log.warn({ err: { message: err.message } }, 'could not set the reconcile schedule again'))
+  }
+  producer.on('ready', onReady)
+
   // Catch up at once on whatever was stored while no worker ran.
-  await sweep(deps, { staleAfterMs: 0 }).catch((err: Error) => log.warn({ err: { message: err.message } }, 'start-up sweep failed'))
+  await sweep(deps, { staleAfterMs: 0, closeGraceMs: staleAfterMs }).catch((err: Error) => log.warn({ err: { message: err.message } }, 'start-up sweep failed'))
+  // Then each process sweeps on its own timer: enqueues are idempotent, so several workers may,
+  // and an empty Redis cannot take the schedule with it.
+  const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS
+  const sweeper = sweepIntervalMs > 0
+    ? runEvery(sweepIntervalMs, sweepNow, (err) => log.warn({ err: { message: err.message } }, 'sweep failed; next run in %d ms', sweepIntervalMs))
+    : undefined
   log.info({ prefix, ledgerUnits: [...deps.ledgerUnits], customGrants: Object.keys(deps.grants), closeVia: closer?.api ?? 'none' }, 'worker ready')
 
   return {
     workers,
     queues,
+    jobs,
     deps,
-    sweep: () => sweep(deps, { staleAfterMs }),
+    sweep: sweepNow,
     reconcile: () => {
       if (!deps.payouts) throw new Error('reconciliation needs FP_API_KEY (the v1 payouts list)')
       return reconcile({ ...deps, payouts: deps.payouts })
     },
     async close () {
+      producer.off('ready', onReady)
+      await sweeper?.stop()
       await Promise.all(workers.map((w) => w.close()))
       await Promise.all(Object.values(queues).map((q) => q.close()))
       // BullMQ leaves connections it was given open; they are ours to close.

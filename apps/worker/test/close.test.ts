@@ -114,3 +114,28 @@ t.test('a rejected API key: api_close failed, a clear error without the key, no 
   t.equal(fake.getPayout(f.id)?.status, 'pending', 'still pending on FirstPromoter: the next re-fire gets 200')
   t.equal((await waitForState(ctx.db, f.id, 'granted')).apiClose, 'failed')
 })
+
+t.test('a close that failed (401) is sent again once the key is fixed: reconcile re-closes it for real', async (t) => {
+  const ctx = await setup(t)
+  const fake = await withFake(t)
+  const api = { v1: { apiKey: fake.apiKey, baseUrl: fake.url } }
+  const worker = await startWorker(t, ctx, { api })
+  const f = await pendingPayout(ctx, fake, true)
+  // The key was wrong: FirstPromoter refuses the first close.
+  fake.failNext(1, { status: 401, path: UPDATE })
+
+  await worker.deps.enqueueGrant(f.id)
+  await waitFor(async () => (await fulfilment(ctx.db, f.id)).apiClose === 'failed', 10_000, 'the close to fail')
+  await waitFor(async () => (await worker.queues.maintenance.getJobState(closeJobId(f.id))) === 'failed', 5000, 'the close job to fail')
+  t.same(fake.closeCalls(f.id).map((c) => c.status), [401])
+
+  // The key is fixed; the next reconciliation sees the payout still pending and closes it again.
+  const report = await worker.reconcile()
+  t.match(report, { listed: 1, reclosed: 1 })
+  await waitFor(async () => (await fulfilment(ctx.db, f.id)).apiClose === 'done', 10_000, () => `the second close (calls: ${JSON.stringify(fake.closeCalls(f.id).map((c) => c.status))})`)
+  t.same(fake.closeCalls(f.id).map((c) => c.status), [401, 200], 'a second PUT /payouts/update was really sent')
+  t.equal(fake.getPayout(f.id)?.status, 'completed')
+  const row = await fulfilment(ctx.db, f.id)
+  t.equal(row.apiCloseError, null)
+  t.ok(row.apiClosedAt)
+})

@@ -1,8 +1,10 @@
 import t from 'tap'
 import { getBalance } from '@fp-webhooks/db'
+import { captureLogs } from '@fp-webhooks/testing'
+import { pino } from 'pino'
 import { grantJobId } from '@fp-webhooks/queue'
 import { PermanentGrantError, type GrantContext } from '../src/index.js'
-import { ledgerCount, ledgerRows, seedFulfilment, setup, sleep, startWorker, waitFor, waitForState } from './helper.js'
+import { fulfilment, ledgerCount, ledgerRows, seedFulfilment, setup, sleep, startWorker, waitFor, waitForState } from './helper.js'
 
 t.test('the built-in ledger grant raises the beneficiary balance by the amount, once', async (t) => {
   const ctx = await setup(t)
@@ -44,12 +46,16 @@ t.test('the built-in ledger grant raises the beneficiary balance by the amount, 
 
 t.test('a unit with no grant function and not in ledgerUnits fails permanently', async (t) => {
   const ctx = await setup(t)
-  const worker = await startWorker(t, ctx, { ledgerUnits: ['free_months'] })
+  const logs = captureLogs()
+  const worker = await startWorker(t, ctx, { ledgerUnits: ['free_months'], logger: pino({ level: 'info' }, logs.stream) })
   const f = await seedFulfilment(ctx.db, { unit: 'credits', amount: 10 })
   await worker.deps.enqueueGrant(f.id)
 
   const row = await waitForState(ctx.db, f.id, 'failed')
   t.match(row.failureReason, /"credits"/, 'the reason names the unit')
+  await waitFor(() => logs.lines.some((l) => l.includes('fulfilment failed permanently')), 5000, 'the warn line')
+  const line = logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'fulfilment failed permanently')
+  t.match(line, { level: 40, fulfilmentId: f.id, unit: 'credits', reason: /no grant function for unit "credits"/ }, 'a human is told, at warn, with the reason')
   await waitFor(async () => (await worker.queues.grants.getJobState(grantJobId(f.id))) === 'failed', 5000, 'the job to fail')
   const job = await worker.queues.grants.getJob(grantJobId(f.id))
   t.equal(job?.attemptsMade, 1, 'not retried')
@@ -104,17 +110,65 @@ t.test('a transient error is retried; the grant lands once and the attempts are 
   t.equal(job?.attemptsMade, 3)
 })
 
-t.test('retries exhausted: failed with the last error, no ledger row', async (t) => {
+t.test('a grant that keeps failing transiently stays pending and is retried with capped backoff, never failed', async (t) => {
   const ctx = await setup(t)
+  const logs = captureLogs()
+  let calls = 0
   const worker = await startWorker(t, ctx, {
-    grants: { points: () => { throw new Error('still down') } }
+    logger: pino({ level: 'info' }, logs.stream),
+    // The defaults are 1 s doubling up to 1 h; shortened so that the old limit (10 attempts) passes in a moment.
+    grantRetry: { delayMs: 10, maxDelayMs: 40 },
+    grants: { points: () => { calls++; throw new Error('billing API unavailable') } }
   })
   const f = await seedFulfilment(ctx.db, { unit: 'points', amount: 5 })
-  await worker.queues.grants.add('grant', { fulfilmentId: f.id }, { jobId: grantJobId(f.id), attempts: 2, backoff: { type: 'fixed', delay: 20 } })
-  const row = await waitForState(ctx.db, f.id, 'failed')
-  t.match(row.failureReason, /retries exhausted: still down/)
-  t.equal(row.attempts, 2)
+  await worker.deps.enqueueGrant(f.id)
+
+  await waitFor(() => calls >= 15, 15_000, () => `15 attempts (made ${calls})`)
+  const row = await fulfilment(ctx.db, f.id)
+  t.not(row.state, 'failed', 'not failed after more attempts than the old limit of 10')
+  t.ok(row.state === 'pending' || row.state === 'granting', `still pending (${row.state})`)
+  t.equal(row.failureReason, null, 'no failure reason: nothing for FirstPromoter to flag')
+  t.match(row.lastError, /billing API unavailable/, 'the last error is kept for an operator')
+  t.ok(row.attempts >= 15, `attempts recorded (${row.attempts})`)
   t.equal(await ledgerCount(ctx.db, f.id), 0)
+
+  const job = await worker.queues.grants.getJob(grantJobId(f.id))
+  t.ok(job, 'the job is still there')
+  const state = await job!.getState()
+  t.ok(['delayed', 'active', 'waiting'].includes(state), `and still scheduled (${state})`)
+  t.ok(job!.delay <= 40, `the backoff is capped (${job!.delay} ms)`)
+  const retries = logs.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'grant attempt failed; retrying' && l.fulfilmentId === f.id)
+  t.ok(retries.length >= 15, 'a warn line per failed attempt')
+  t.match(retries[0], { level: 40, unit: 'points', attempt: 1, err: { message: 'billing API unavailable' } })
+  t.ok(retries.every((l) => typeof l.retryInMs === 'number' && l.retryInMs <= 40), 'each says when it is retried')
+})
+
+t.test('the built-in ledger grant failing is handled like any grant failure: last_error, warn log, retried', async (t) => {
+  const ctx = await setup(t)
+  // A real failure of the ledger statement: the test database refuses ledger rows for a while.
+  await ctx.sql.unsafe(`create function refuse_ledger_rows() returns trigger language plpgsql as $$
+    begin raise exception 'ledger_entries is read-only during maintenance'; end $$`)
+  await ctx.sql.unsafe('create trigger ledger_read_only before insert on ledger_entries for each row execute function refuse_ledger_rows()')
+  const logs = captureLogs()
+  const worker = await startWorker(t, ctx, { logger: pino({ level: 'info' }, logs.stream), grantRetry: { delayMs: 50, maxDelayMs: 200 } })
+  const f = await seedFulfilment(ctx.db, { unit: 'free_months', amount: 2 })
+  await worker.deps.enqueueGrant(f.id)
+
+  await waitFor(async () => (await fulfilment(ctx.db, f.id)).attempts >= 2, 10_000, 'two failed attempts to be recorded')
+  const row = await fulfilment(ctx.db, f.id)
+  t.equal(row.state, 'pending')
+  t.match(row.lastError, /read-only during maintenance/, 'last_error says why')
+  t.equal(await ledgerCount(ctx.db, f.id), 0)
+  const warned = logs.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'grant attempt failed; retrying' && l.fulfilmentId === f.id)
+  t.ok(warned.length >= 2, 'logged at warn')
+  t.match(warned[0], { level: 40, unit: 'free_months', err: { message: /read-only during maintenance/ } })
+
+  // The cause is fixed: the next retry grants, once.
+  await ctx.sql.unsafe('drop trigger ledger_read_only on ledger_entries')
+  const granted = await waitForState(ctx.db, f.id, 'granted')
+  t.equal(granted.lastError, null)
+  t.equal(await ledgerCount(ctx.db, f.id), 1)
+  t.equal(await getBalance(ctx.db, f.beneficiary, 'free_months'), 2)
 })
 
 t.test('a custom grant writes its own table in the same transaction', async (t) => {

@@ -1,6 +1,9 @@
 import t from 'tap'
 import { getBalance } from '@fp-webhooks/db'
 import { startFakeFirstPromoter } from '@fp-webhooks/firstpromoter-api/fake'
+import { JOB } from '@fp-webhooks/queue'
+import { captureLogs } from '@fp-webhooks/testing'
+import { pino } from 'pino'
 import { fulfilmentData, fulfilment, seedFulfilment, setup, sleep, startWorker, uniqueId, waitFor } from './helper.js'
 
 t.test('reconcile grants and closes the pending fulfilments we never received, once', async (t) => {
@@ -90,4 +93,17 @@ t.test('reconcile without API credentials is refused', async (t) => {
   const ctx = await setup(t)
   const worker = await startWorker(t, ctx)
   t.throws(() => worker.reconcile(), /FP_API_KEY/)
+})
+
+t.test('a reconcile job reaching a worker without API credentials fails with the reason, logged at warn', async (t) => {
+  const ctx = await setup(t)
+  const logs = captureLogs()
+  const worker = await startWorker(t, ctx, { logger: pino({ level: 'info' }, logs.stream) })
+  await worker.queues.maintenance.add(JOB.reconcile, {}, { jobId: 'reconcile-by-hand' })
+  await waitFor(async () => (await worker.queues.maintenance.getJobState('reconcile-by-hand')) === 'failed', 5000, () => `the job to fail rather than complete doing nothing (${logs.text().slice(-300)})`)
+  const job = await worker.queues.maintenance.getJob('reconcile-by-hand')
+  t.match(job?.failedReason, /FP_API_KEY/, 'the job says why')
+  t.equal(job?.attemptsMade, 1, 'not retried')
+  const line = logs.lines.map((l) => JSON.parse(l)).find((l) => /reconcil/.test(l.msg) && l.level === 40)
+  t.match(line, { level: 40, reason: /FP_API_KEY/ }, 'and a warn line says it too')
 })

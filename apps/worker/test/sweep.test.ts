@@ -1,6 +1,7 @@
 import t from 'tap'
 import { getBalance, insertEvent } from '@fp-webhooks/db'
-import { fixture, ledgerCount, seedFulfilment, setup, sleep, startWorker, uniqueId, waitFor, waitForState } from './helper.js'
+import { startFakeFirstPromoter } from '@fp-webhooks/firstpromoter-api/fake'
+import { fixture, fulfilment, ledgerCount, seedFulfilment, setup, sleep, startWorker, uniqueId, waitFor, waitForState } from './helper.js'
 
 t.test('the sweeper enqueues work stored without a job, once', async (t) => {
   const ctx = await setup(t)
@@ -24,9 +25,9 @@ t.test('the sweeper enqueues work stored without a job, once', async (t) => {
   await sleep(20) // "older than 0 ms" must be strictly in the past
 
   const first = await worker.sweep()
-  t.same(first, { events: 2, fulfilments: 2 })
+  t.same(first, { events: 2, fulfilments: 2, closes: 0 })
   const second = await worker.sweep()
-  t.same(second, { events: 2, fulfilments: 2 }, 'still pending, so listed again…')
+  t.same(second, { events: 2, fulfilments: 2, closes: 0 }, 'still pending, so listed again…')
   t.same(await worker.queues.grants.getJobCounts('wait'), { wait: 2 }, '…but enqueued once: one grant job per fulfilment')
   t.same(await worker.queues.events.getJobCounts('wait'), { wait: 2 }, 'one event job per inbox row')
 
@@ -38,7 +39,7 @@ t.test('the sweeper enqueues work stored without a job, once', async (t) => {
   }, 10_000, 'both inbox rows processed')
 
   const third = await worker.sweep()
-  t.same(third, { events: 0, fulfilments: 0 }, 'nothing left to sweep')
+  t.same(third, { events: 0, fulfilments: 0, closes: 0 }, 'nothing left to sweep')
   await sleep(200)
   for (const f of fulfilments) t.equal(await ledgerCount(ctx.db, f.id), 1, 'still one ledger row')
   t.equal(await getBalance(ctx.db, 'cust:swept_user', 'points'), 40)
@@ -52,7 +53,7 @@ t.test('the sweeper leaves fresh rows to their own job (staleAfterMs)', async (t
   const ctx = await setup(t)
   const worker = await startWorker(t, ctx, { staleAfterMs: 60_000 })
   await seedFulfilment(ctx.db, { amount: 1 })
-  t.same(await worker.sweep(), { events: 0, fulfilments: 0 }, 'a row one moment old is not stale yet')
+  t.same(await worker.sweep(), { events: 0, fulfilments: 0, closes: 0 }, 'a row one moment old is not stale yet')
   t.same(await worker.queues.grants.getJobCounts('wait', 'active', 'completed'), { wait: 0, active: 0, completed: 0 })
 })
 
@@ -63,4 +64,22 @@ t.test('a worker starting up sweeps whatever was stored while none ran', async (
   await startWorker(t, ctx)
   await waitForState(ctx.db, f.id, 'granted')
   t.equal(await ledgerCount(ctx.db, f.id), 1)
+})
+
+t.test('the sweeper sends an API close that is due and has no job (deferred, or lost with Redis), once', async (t) => {
+  const ctx = await setup(t)
+  const fake = await startFakeFirstPromoter()
+  t.teardown(() => fake.close())
+  const worker = await startWorker(t, ctx, { api: { v1: { apiKey: fake.apiKey, baseUrl: fake.url } }, staleAfterMs: 1000 })
+  const f = await seedFulfilment(ctx.db, { amount: 2 })
+  fake.addPayout({ id: f.id, amount: f.amount, unit: f.unit, promoter: { id: f.promoterId!, cust_id: '', email: null } })
+  // Granted, close due, and no job for it.
+  await ctx.sql`update fulfilments set state = 'granted', granted_at = now(), api_close = 'pending', updated_at = now() where id = ${f.id}`
+  t.same(await worker.sweep(), { events: 0, fulfilments: 0, closes: 0 }, 'not before the grace period: the 200 may still be noted')
+  await ctx.sql`update fulfilments set updated_at = now() - interval '5 seconds' where id = ${f.id}`
+  t.same(await worker.sweep(), { events: 0, fulfilments: 0, closes: 1 })
+  await waitFor(async () => (await fulfilment(ctx.db, f.id)).apiClose === 'done', 10_000, 'the close')
+  t.same(await worker.sweep(), { events: 0, fulfilments: 0, closes: 0 }, 'done: nothing more to send')
+  await sleep(200)
+  t.equal(fake.closeCalls(f.id).length, 1, 'one close call')
 })

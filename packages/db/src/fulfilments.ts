@@ -51,8 +51,16 @@ export async function markGranting (db: DbOrTx, id: number): Promise<void> {
     .where(and(eq(fulfilments.id, id), inArray(fulfilments.state, ['pending', 'granting'])))
 }
 
-/** Marks it granted; when FirstPromoter was told "pending" the API close becomes due. */
-export async function markGranted (db: DbOrTx, id: number, closeViaApi: boolean): Promise<{ closeDue: boolean }> {
+/**
+ * What a grant means for the API close, decided in the grant's own statement. `closeDue`: close
+ * now, FirstPromoter was told "pending". With API credentials, a fulfilment whose answer is not
+ * yet known to be 200 (`awaiting_answer`) also gets `api_close = 'pending'`: the sweeper closes it
+ * after a grace period unless the 200 is noted first (`recordAnswer`).
+ */
+export interface GrantCloseOutcome { closeDue: boolean }
+
+/** Marks it granted; when FirstPromoter was (or may have been) told "pending" the API close becomes due. */
+export async function markGranted (db: DbOrTx, id: number, closeViaApi: boolean): Promise<GrantCloseOutcome> {
   const rows = await db.update(fulfilments)
     .set({
       state: 'granted',
@@ -60,16 +68,26 @@ export async function markGranted (db: DbOrTx, id: number, closeViaApi: boolean)
       updatedAt: new Date(),
       lastError: null,
       failureReason: null,
-      apiClose: sql`case when ${closeViaApi}::boolean and ${fulfilments.answeredPending} then 'pending' else ${fulfilments.apiClose} end`
+      apiClose: sql`case when ${closeViaApi}::boolean and (${fulfilments.answeredPending} or ${fulfilments.awaitingAnswer}) then 'pending' else ${fulfilments.apiClose} end`
     })
     .where(eq(fulfilments.id, id))
-    .returning({ apiClose: fulfilments.apiClose })
-  return { closeDue: rows[0]?.apiClose === 'pending' }
+    .returning({ apiClose: fulfilments.apiClose, answeredPending: fulfilments.answeredPending })
+  return { closeDue: rows[0]?.apiClose === 'pending' && rows[0].answeredPending }
 }
 
-export async function markAttemptFailed (db: DbOrTx, id: number, error: string): Promise<void> {
+/**
+ * Records a failed attempt; the fulfilment stays pending (its job retries).
+ * @param options.countAttempt add one to `attempts` (the built-in grant counts its attempts itself
+ * only when it succeeds; custom grants count in `markGranting`)
+ */
+export async function markAttemptFailed (db: DbOrTx, id: number, error: string, options: { countAttempt?: boolean } = {}): Promise<void> {
   await db.update(fulfilments)
-    .set({ state: 'pending', lastError: error, updatedAt: new Date() })
+    .set({
+      state: 'pending',
+      lastError: error,
+      updatedAt: new Date(),
+      ...(options.countAttempt ? { attempts: sql`${fulfilments.attempts} + 1` } : {})
+    })
     .where(and(eq(fulfilments.id, id), inArray(fulfilments.state, ['pending', 'granting'])))
 }
 
@@ -98,6 +116,28 @@ export async function setApiClose (db: DbOrTx, id: number, state: ApiCloseState,
     .where(eq(fulfilments.id, id))
 }
 
+/**
+ * Granted fulfilments whose API close is due and untouched for a while: deferred closes (the answer
+ * was never noted as 200) and close jobs lost with Redis. Uses the partial index on `api_close`.
+ */
+export async function listStaleCloses (db: DbOrTx, olderThanMs: number, limit: number) {
+  return db.select({ id: fulfilments.id }).from(fulfilments)
+    .where(and(
+      eq(fulfilments.apiClose, 'pending'),
+      eq(fulfilments.state, 'granted'),
+      lt(fulfilments.updatedAt, new Date(Date.now() - olderThanMs))
+    ))
+    .limit(limit)
+}
+
+/** Fulfilments whose grant failed transiently and is being retried, per unit (for metrics). */
+export async function countRetryingFulfilments (db: DbOrTx) {
+  return db.select({ unit: fulfilments.unit, n: sql<number>`count(*)::int` })
+    .from(fulfilments)
+    .where(and(inArray(fulfilments.state, ['pending', 'granting']), sql`${fulfilments.lastError} is not null`))
+    .groupBy(fulfilments.unit)
+}
+
 /** Pending fulfilments not touched for a while: their grant job may have been lost. */
 export async function listStalePendingFulfilments (db: DbOrTx, olderThanMs: number, limit: number) {
   return db.select({ id: fulfilments.id }).from(fulfilments)
@@ -122,19 +162,21 @@ export async function countFulfilmentsByUnitAndState (db: DbOrTx) {
     .from(fulfilments).groupBy(fulfilments.unit, fulfilments.state)
 }
 
-export interface GrantView { id: number, unit: string, amount: number, state: FulfilmentState, apiClose: ApiCloseState }
+export interface GrantView { id: number, unit: string, amount: number, state: FulfilmentState, apiClose: ApiCloseState, answeredPending: boolean }
 
 /** What a grant job needs to choose its path, as one prepared statement (the grant hot path). */
 export async function getFulfilmentForGrant (sql: Sql, id: number): Promise<GrantView | undefined> {
-  const rows = await sql<Array<{ unit: string, amount: string, state: FulfilmentState, api_close: ApiCloseState }>>`
-    select unit, amount::text as amount, state, api_close from fulfilments where id = ${id}`
+  const rows = await sql<Array<{ unit: string, amount: string, state: FulfilmentState, api_close: ApiCloseState, answered_pending: boolean }>>`
+    select unit, amount::text as amount, state, api_close, answered_pending from fulfilments where id = ${id}`
   const row = rows[0]
-  return row ? { id, unit: row.unit, amount: Number(row.amount), state: row.state, apiClose: row.api_close } : undefined
+  return row ? { id, unit: row.unit, amount: Number(row.amount), state: row.state, apiClose: row.api_close, answeredPending: row.answered_pending } : undefined
 }
 
 /**
  * A `fulfilment_pending` delivery in one prepared statement: the inbox row and the fulfilment
- * (inserted unless known) commit together. The fulfilment path's hot write.
+ * (inserted unless known) commit together. The fulfilment path's hot write. A new fulfilment is
+ * marked `awaiting_answer` here, before any answer: until a 200 is noted, FirstPromoter may think
+ * it pending, whatever happens to the statements after this one.
  * @returns the inbox id (null for a duplicate delivery) and the fulfilment's status
  */
 export async function recordFulfilmentPrepared (
@@ -150,8 +192,8 @@ export async function recordFulfilmentPrepared (
       on conflict do nothing
       returning id
     ), f as (
-      insert into fulfilments (id, unit, amount, beneficiary, promoter_id, cust_id, promoter_email, first_event_id)
-      values (${facts.id}, ${facts.unit}, ${facts.amount}, ${facts.beneficiary}, ${facts.promoterId}, ${facts.custId}, ${facts.promoterEmail}, ${event.eventId})
+      insert into fulfilments (id, unit, amount, beneficiary, promoter_id, cust_id, promoter_email, first_event_id, awaiting_answer)
+      values (${facts.id}, ${facts.unit}, ${facts.amount}, ${facts.beneficiary}, ${facts.promoterId}, ${facts.custId}, ${facts.promoterEmail}, ${event.eventId}, true)
       on conflict (id) do nothing
       returning state, failure_reason
     )
@@ -169,7 +211,9 @@ export async function recordFulfilmentPrepared (
 /**
  * The state to answer with. A fulfilment not yet granted or failed is marked `answeredPending` in
  * the same statement; the row lock makes this wait for a grant committing at that moment, so either
- * the grant sees the mark (and closes through the API) or this sees the grant (and answers 200).
+ * the grant sees the mark (and closes through the API at once) or this sees the grant (and the
+ * answer is 200). It only ever adds the mark: a settle that reaches the server after the plugin gave
+ * up (and answered 202) cannot hide that 202; `awaiting_answer`, set when recording, covers it.
  * One prepared statement.
  */
 export async function settleAnswer (sql: Sql, id: number): Promise<FulfilmentStatus | null> {
@@ -179,7 +223,29 @@ export async function settleAnswer (sql: Sql, id: number): Promise<FulfilmentSta
   return rows[0] ? { id, state: rows[0].state, failureReason: rows[0].failure_reason } : null
 }
 
-/** Appends an answer to the fulfilment's history (one prepared statement). */
-export async function recordAnswer (sql: Sql, answer: { fulfilmentId: number, eventId: string | null, statusCode: number, reason: string | null }): Promise<void> {
-  await sql`insert into fulfilment_answers (fulfilment_id, event_id, status_code, reason) values (${answer.fulfilmentId}, ${answer.eventId}, ${answer.statusCode}, ${answer.reason})`
+export interface AnswerNote { fulfilmentId: number, eventId: string | null, statusCode: number, reason: string | null, answeredAt: Date }
+
+/**
+ * Appends an answer to the fulfilment's history, once per (fulfilment, event, time): safe to retry.
+ * A 200 also tells the fulfilment that FirstPromoter closes it itself: no longer `awaiting_answer`,
+ * and an API close not yet sent is no longer needed. One prepared statement.
+ */
+export async function recordAnswer (sql: Sql, answer: AnswerNote): Promise<void> {
+  const at = answer.answeredAt.toISOString()
+  await sql`
+    with note as (
+      insert into fulfilment_answers (fulfilment_id, event_id, status_code, reason, answered_at)
+      select ${answer.fulfilmentId}, ${answer.eventId}, ${answer.statusCode}, ${answer.reason}, ${at}::timestamptz
+      where not exists (
+        select 1 from fulfilment_answers
+        where fulfilment_id = ${answer.fulfilmentId} and answered_at = ${at}::timestamptz and event_id is not distinct from ${answer.eventId}
+      )
+    ), told_done as (
+      update fulfilments set
+        awaiting_answer = false,
+        api_close = case when api_close = 'pending' then 'not_needed' else api_close end,
+        updated_at = now()
+      where id = ${answer.fulfilmentId} and ${answer.statusCode}::int = 200 and (awaiting_answer or api_close = 'pending')
+    )
+    select 1`
 }

@@ -39,7 +39,7 @@ export async function countLedgerEntries (db: DbOrTx, fulfilmentId: number): Pro
 export interface LedgerGrantResult {
   /** True when this call wrote the ledger row and marked the fulfilment granted. */
   grantedNow: boolean
-  /** FirstPromoter was told "pending" and API credentials exist: close it through the API. */
+  /** FirstPromoter was told "pending" and API credentials exist: close it through the API now. */
   closeDue: boolean
 }
 
@@ -48,11 +48,12 @@ export interface LedgerGrantResult {
  * mark it granted. One statement is one transaction, so it is all-or-nothing; a concurrent grant
  * of the same fulfilment waits on the unique ledger row and then finds it taken. The fulfilment row
  * is locked only by the final update, which also reads whether FirstPromoter was told "pending"
- * (see `settleAnswer`). Runs as a prepared statement: one round trip.
+ * (see `settleAnswer`) or has not been told it is done (`awaiting_answer`, see `markGranted`).
+ * Runs as a prepared statement: one round trip.
  * @param sql the postgres.js client (`createDb(url).sql`)
  */
 export async function grantFromLedger (sql: Sql, fulfilmentId: number, closeViaApi: boolean): Promise<LedgerGrantResult> {
-  const rows = await sql<Array<{ api_close: string }>>`
+  const rows = await sql<Array<{ api_close: string, answered_pending: boolean }>>`
     with f as (
       select id, beneficiary, promoter_id, cust_id, unit, amount from fulfilments
       where id = ${fulfilmentId} and state in ('pending', 'granting')
@@ -65,9 +66,9 @@ export async function grantFromLedger (sql: Sql, fulfilmentId: number, closeViaA
     update fulfilments set
       state = 'granted', granted_at = now(), updated_at = now(), last_error = null, failure_reason = null,
       attempts = fulfilments.attempts + 1,
-      api_close = case when ${closeViaApi}::boolean and fulfilments.answered_pending then 'pending' else fulfilments.api_close end
+      api_close = case when ${closeViaApi}::boolean and (fulfilments.answered_pending or fulfilments.awaiting_answer) then 'pending' else fulfilments.api_close end
     from entry where fulfilments.id = entry.fulfilment_id
-    returning fulfilments.api_close`
+    returning fulfilments.api_close, fulfilments.answered_pending`
   const row = rows[0]
-  return { grantedNow: row !== undefined, closeDue: row?.api_close === 'pending' }
+  return { grantedNow: row !== undefined, closeDue: row?.api_close === 'pending' && row.answered_pending }
 }

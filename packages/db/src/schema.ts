@@ -83,10 +83,21 @@ export const fulfilments = pgTable('fulfilments', {
   grantedAt: tstz('granted_at'),
   /** Set once we have answered FirstPromoter with a non-200 2xx: it still thinks the fulfilment is pending. */
   answeredPending: boolean('answered_pending').notNull().default(false),
+  /**
+   * Set by the statement that records a delivery, before any answer: FirstPromoter has not been told
+   * it is done. Cleared only once a 200 is being answered (the answer note). A grant that commits
+   * while it is set makes the API close due; the sweeper sends it after a grace period, unless the
+   * 200 is noted first (the usual case), so a 202 whose settle step failed is still closed.
+   */
+  awaitingAnswer: boolean('awaiting_answer').notNull().default(false),
   apiClose: text('api_close').$type<ApiCloseState>().notNull().default('not_needed'),
   apiClosedAt: tstz('api_closed_at'),
   apiCloseError: text('api_close_error')
-}, (t) => [index('fulfilments_state_idx').on(t.state, t.updatedAt)])
+}, (t) => [
+  index('fulfilments_state_idx').on(t.state, t.updatedAt),
+  // The sweeper's closes due: few rows at any time.
+  index('fulfilments_close_due_idx').on(t.updatedAt).where(sql`${t.apiClose} = 'pending'`)
+])
 
 /** Every answer we gave FirstPromoter for a fulfilment, in order. */
 export const fulfilmentAnswers = pgTable('fulfilment_answers', {

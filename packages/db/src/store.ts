@@ -2,6 +2,7 @@ import type { FirstPromoterStore, FulfilmentFacts, RecordResult } from 'fastify-
 import type { Db } from './client.js'
 import { getFulfilmentStatus, recordAnswer, recordFulfilmentPrepared, settleAnswer } from './fulfilments.js'
 import { insertQuarantine } from './quarantine.js'
+import { retryTransient } from './retry.js'
 import { storableJson, storableJsonText, storableString } from './storable.js'
 import { insertEventPrepared } from './webhook-events.js'
 
@@ -46,6 +47,12 @@ export function createPostgresStore (db: Db): FirstPromoterStore {
     },
     fulfilmentStatus: (id) => getFulfilmentStatus(db, id),
     settleAnswer: (id) => settleAnswer(db.$client, id),
-    noteAnswer: (answer) => recordAnswer(db.$client, answer)
+    // The history must not lose a 202 to a Postgres that stalled while the answer was settled, and a
+    // 200 noted here is what spares an API close (see `recordAnswer`): retried for about half a
+    // minute, idempotently (a timed-out attempt may still have committed).
+    noteAnswer: (answer) => {
+      const note = { ...answer, answeredAt: new Date() }
+      return retryTransient(() => recordAnswer(db.$client, note))
+    }
   }
 }

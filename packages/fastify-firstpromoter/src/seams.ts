@@ -73,6 +73,10 @@ export interface FirstPromoterStore {
   /**
    * Stores the delivery durably (inbox row, deduped on the event id and `dedupeKey`) and, for a
    * fulfilment, upserts it keyed on its id, in one transaction. Must have committed when it resolves.
+   * A new fulfilment must be kept as "FirstPromoter has not been told it is done" from this
+   * transaction on, until `noteAnswer` notes a 200 for it: everything after `record` may fail (the
+   * answer may be 202 although nothing else could be written), so that if it is granted later it is
+   * still closed through FirstPromoter's API.
    * @throws when storage is unreachable (the plugin answers 503)
    */
   record: (delivery: Delivery, options?: RecordOptions) => Promise<RecordResult>
@@ -85,7 +89,12 @@ export interface FirstPromoterStore {
    * read knows it must close the fulfilment through the API. Waits for a grant in progress to commit.
    */
   settleAnswer: (id: number) => Promise<FulfilmentStatus | null>
-  /** Appends to the fulfilment's answer history. Best effort: a failure is logged, not answered. */
+  /**
+   * Appends to the fulfilment's answer history; for a 200, also notes that FirstPromoter closes the
+   * fulfilment itself (no API close needed). Called once the answer is decided, not awaited by the
+   * answer: a store should retry a failed write for a while (idempotently) and reject only when it
+   * gives up; the plugin then logs it.
+   */
   noteAnswer: (answer: FulfilmentAnswer) => Promise<void>
 }
 

@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis'
 import type { FirstPromoterDispatcher } from 'fastify-firstpromoter'
 import { createBatcher } from './batch.js'
 import { createProducerConnection, createWorkerConnection } from './connection.js'
-import { EVENT_JOB_OPTIONS, GRANT_JOB_OPTIONS } from './job-options.js'
-import { DEFAULT_PREFIX, EVENTS_QUEUE, GRANTS_QUEUE, JOB, MAINTENANCE_QUEUE, eventJobId, grantJobId, type EventJobData, type GrantJobData } from './names.js'
+import { createJobs } from './jobs.js'
+import { DEFAULT_PREFIX, EVENTS_QUEUE, GRANTS_QUEUE, MAINTENANCE_QUEUE, grantJobId, type EventJobData, type GrantJobData } from './names.js'
 
 export interface BullDispatcherOptions {
   redisUrl: string
@@ -16,7 +16,7 @@ export interface BullDispatcherOptions {
 /**
  * The plugin's dispatcher on BullMQ. Producers use a fail-fast connection; waiting for a grant
  * listens on the grants queue's event stream (one blocking connection per process).
- * @returns the dispatcher plus the queues (for metrics and admin) and `close()`
+ * @returns the dispatcher plus the queues (for metrics and admin), the enqueue policy (`jobs`) and `close()`
  */
 export function createBullDispatcher (options: BullDispatcherOptions) {
   const prefix = options.prefix ?? DEFAULT_PREFIX
@@ -27,6 +27,7 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
   const events = new Queue<EventJobData>(EVENTS_QUEUE, { connection, prefix })
   const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix })
   for (const q of [grants, events, maintenance]) q.on('error', () => {})
+  const jobs = createJobs({ grants, events, maintenance })
 
   let queueEvents: QueueEvents | undefined
   let eventsConnection: Redis | undefined
@@ -47,9 +48,7 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
   }
 
   // Deliveries answered in the same turn share one addBulk: one round trip for all of them.
-  const addEvents = createBatcher<EventJobData>(async (jobs) => {
-    await events.addBulk(jobs.map((data) => ({ name: JOB.event, data, opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(data.inboxId) } })))
-  })
+  const addEvents = createBatcher<EventJobData>((rows) => jobs.newEvents(rows))
 
   const dispatcher: FirstPromoterDispatcher = {
     async enqueueEvent ({ inboxId, eventType }) {
@@ -58,7 +57,8 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
     },
     async enqueueGrant ({ fulfilmentId }) {
       connected()
-      await grants.add(JOB.grant, { fulfilmentId }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(fulfilmentId) })
+      // A re-fire may find the id held by a finished job (an operator's reset, a stalled job): replaced.
+      await jobs.grant(fulfilmentId)
     },
     async waitForGrant (fulfilmentId, timeoutMs) {
       const qe = grantEvents()
@@ -87,6 +87,7 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
   return {
     dispatcher,
     queues: { grants, events, maintenance },
+    jobs,
     connection,
     /**
      * Resolves once Redis is connected, or after `timeoutMs`: the producer connection fails fast

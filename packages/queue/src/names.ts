@@ -23,5 +23,10 @@ export interface ReconcileJobData { campaignId?: number }
 export const grantJobId = (fulfilmentId: number) => `grant-${fulfilmentId}`
 export const eventJobId = (inboxId: number) => `event-${inboxId}`
 export const closeJobId = (fulfilmentId: number) => `close-${fulfilmentId}`
+/** A reconciliation asked for by hand (admin, CLI): one at a time; the schedule has its own ids. */
+export const RECONCILE_JOB_ID = 'reconcile-requested'
 
 export const DEFAULT_PREFIX = 'fpw'
+
+/** The Redis key of the FirstPromoter API budget shared by every worker and CLI process. */
+export const apiRateLimitKey = (prefix: string) => `${prefix}:fp-api-rate`

@@ -2,7 +2,7 @@ import { createServer } from 'node:net'
 import { Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import { GRANTS_QUEUE, EVENTS_QUEUE, createBullDispatcher, requeue, grantJobId, JOB } from '../src/index.js'
+import { GRANTS_QUEUE, EVENTS_QUEUE, GRANT_BACKOFF, createBullDispatcher, requeue, grantJobId, JOB } from '../src/index.js'
 import { createRedisPrefix, TEST_REDIS_URL } from '@fp-webhooks/testing'
 
 async function dispatcherFor (t: Test, redisUrl = TEST_REDIS_URL, readyWithinMs = 2000) {
@@ -25,7 +25,8 @@ t.test('enqueuing the same grant or event twice makes one job, under a determini
   t.equal(await d.queues.events.count(), 1)
   const job = await d.queues.grants.getJob('grant-42')
   t.same(job?.data, { fulfilmentId: 42 })
-  t.equal(job?.opts.attempts, 10, 'grants retry with backoff')
+  t.equal(job?.opts.attempts, 2 ** 31 - 1, 'grants retry until they succeed…')
+  t.same(job?.opts.backoff, { type: GRANT_BACKOFF }, '…with the capped backoff the worker computes')
   t.ok(await d.queues.events.getJob('event-7'))
 })
 

@@ -3,13 +3,25 @@ import { createServer, connect, type Socket } from 'node:net'
 /**
  * A TCP proxy a test owns, between an app and a shared service (as toxiproxy is used): `cut()`
  * drops every connection and stops listening, so new ones are refused as by a service that is
- * down; `restore()` listens again on the same port; `reset()` drops live connections only;
- * `blackhole()` accepts connections and drops them at once, as a load balancer with no backend.
+ * down; `restore()` listens again on the same port and ends a stall; `reset()` drops live
+ * connections only; `blackhole()` accepts connections and drops them at once, as a load balancer
+ * with no backend; `stall()` keeps every connection open but forwards nothing either way, as a
+ * service that hangs (bytes sent meanwhile are held and delivered on `restore()`).
  * The shared service itself is never touched.
  */
 export async function startTcpProxy (target: { host: string, port: number }) {
   const live = new Set<Socket>()
   let open = true
+  let stalled = false
+  // Bytes read while stalled, per destination, in arrival order.
+  const held: Array<{ to: Socket, chunk: Buffer }> = []
+
+  const relay = (from: Socket, to: Socket) => {
+    from.on('data', (chunk: Buffer) => {
+      if (stalled) held.push({ to, chunk })
+      else if (!to.destroyed) to.write(chunk)
+    })
+  }
   const server = createServer((client) => {
     if (!open) { client.destroy(); return }
     const upstream = connect(target.port, target.host)
@@ -18,17 +30,22 @@ export async function startTcpProxy (target: { host: string, port: number }) {
     const drop = () => { client.destroy(); upstream.destroy(); live.delete(client); live.delete(upstream) }
     client.on('error', drop).on('close', drop)
     upstream.on('error', drop).on('close', drop)
-    client.pipe(upstream).pipe(client)
+    relay(client, upstream)
+    relay(upstream, client)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
-  const reset = () => { for (const s of live) s.destroy(); live.clear() }
+  const reset = () => { for (const s of live) s.destroy(); live.clear(); held.length = 0 }
   const listen = () => new Promise<void>((resolve, reject) => {
     if (server.listening) { resolve(); return }
     server.once('error', reject)
     server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve() })
   })
   const stopListening = () => new Promise<void>((resolve) => { if (server.listening) server.close(() => resolve()); else resolve() })
+  const unstall = () => {
+    stalled = false
+    for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk)
+  }
   return {
     port,
     /** `url` with its host and port replaced by the proxy's. */
@@ -39,11 +56,13 @@ export async function startTcpProxy (target: { host: string, port: number }) {
       return u.toString()
     },
     async cut () { reset(); await stopListening() },
-    async restore () { open = true; await listen() },
+    async restore () { open = true; unstall(); await listen() },
     async blackhole () { open = false; reset(); await listen() },
+    stall () { stalled = true },
     reset,
     async close () {
       open = false
+      stalled = false
       reset()
       await stopListening()
     }

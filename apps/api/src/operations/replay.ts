@@ -1,5 +1,5 @@
 import { getEvent, getFulfilmentStatus, resetEvent, resetFailed, type Db } from '@fp-webhooks/db'
-import { EVENT_JOB_OPTIONS, GRANT_JOB_OPTIONS, JOB, eventJobId, grantJobId, requeue, type BullDispatcher } from '@fp-webhooks/queue'
+import type { BullDispatcher } from '@fp-webhooks/queue'
 
 export interface ReplayResult {
   eventId: number
@@ -23,15 +23,13 @@ export async function replayEvent (db: Db, queue: BullDispatcher, inboxId: numbe
   const result: ReplayResult = {
     eventId: inboxId,
     eventType: event.eventType,
-    event: await requeue(queue.queues.events, JOB.event, { inboxId, eventType: event.eventType }, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(inboxId) })
+    event: await queue.jobs.event(inboxId, event.eventType)
   }
   const fulfilmentId = event.eventType === 'fulfilment_pending' ? Number((event.payload as { data?: { id?: unknown } } | null)?.data?.id) : NaN
   if (Number.isSafeInteger(fulfilmentId)) {
     const status = await getFulfilmentStatus(db, fulfilmentId)
     if (status) {
-      const grant = status.state === 'pending' || status.state === 'granting'
-        ? await requeue(queue.queues.grants, JOB.grant, { fulfilmentId }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(fulfilmentId) })
-        : 'not-needed'
+      const grant = status.state === 'pending' || status.state === 'granting' ? await queue.jobs.grant(fulfilmentId) : 'not-needed'
       result.fulfilment = { id: fulfilmentId, state: status.state, grant }
     }
   }
@@ -39,13 +37,19 @@ export async function replayEvent (db: Db, queue: BullDispatcher, inboxId: numbe
 }
 
 /**
- * An operator's retry of a failed fulfilment: back to pending, grant job queued again.
- * @returns null when unknown; `retried: false` when it was not failed
+ * An operator's retry, once its cause is fixed: a failed fulfilment goes back to pending and its
+ * grant is queued again; a pending one (its grant failing transiently, waiting out its backoff) has
+ * its grant run now.
+ * @returns null when unknown; `retried: false` when it is granted (nothing to retry)
  */
 export async function retryFulfilment (db: Db, queue: BullDispatcher, id: number) {
   const status = await getFulfilmentStatus(db, id)
   if (!status) return null
-  if (!await resetFailed(db, id)) return { id, retried: false, state: status.state }
-  await requeue(queue.queues.grants, JOB.grant, { fulfilmentId: id }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(id) })
+  if (status.state === 'granted') return { id, retried: false, state: status.state }
+  if (status.state === 'failed' && !await resetFailed(db, id)) {
+    // Granted or reset by someone else meanwhile.
+    return { id, retried: false, state: (await getFulfilmentStatus(db, id))?.state ?? status.state }
+  }
+  await queue.jobs.grantNow(id)
   return { id, retried: true, state: 'pending' as const }
 }

@@ -1,4 +1,4 @@
-import { countEventsByState, countFulfilmentsByUnitAndState, countQuarantine, type Db } from '@fp-webhooks/db'
+import { countEventsByState, countFulfilmentsByUnitAndState, countQuarantine, countRetryingFulfilments, type Db } from '@fp-webhooks/db'
 import type { Queue } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -7,6 +7,8 @@ export const COUNT_READ_TIMEOUT_MS = 10_000
 
 export interface Counts {
   fulfilments: Array<{ unit: string, state: string, n: number }>
+  /** Pending fulfilments whose grant failed transiently and is being retried. */
+  retrying: Array<{ unit: string, n: number }>
   inbox: Array<{ state: string, n: number }>
   quarantine: number | null
   queues: Array<{ queue: string, state: string, n: number }>
@@ -40,7 +42,7 @@ function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
  * series (and holds back `refreshedAt`) rather than show stale numbers as current.
  */
 export function createCountsRefresher (deps: CountsRefresherDeps) {
-  const counts: Counts = { fulfilments: [], inbox: [], quarantine: null, queues: [], refreshedAt: null }
+  const counts: Counts = { fulfilments: [], retrying: [], inbox: [], quarantine: null, queues: [], refreshedAt: null }
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | null = null
   let stopped = false
@@ -57,6 +59,7 @@ export function createCountsRefresher (deps: CountsRefresherDeps) {
   async function refresh (): Promise<void> {
     // One after the other: a refresh takes at most one pool connection.
     const fulfilments = await read('fulfilments', () => countFulfilmentsByUnitAndState(deps.db))
+    const retrying = await read('retrying grants', () => countRetryingFulfilments(deps.db))
     const inbox = await read('inbox', () => countEventsByState(deps.db))
     const quarantine = await read('quarantine', () => countQuarantine(deps.db))
     const queues = await read('queues', async () => {
@@ -68,10 +71,11 @@ export function createCountsRefresher (deps: CountsRefresherDeps) {
       return rows
     })
     counts.fulfilments = fulfilments ?? []
+    counts.retrying = retrying ?? []
     counts.inbox = inbox ?? []
     counts.quarantine = quarantine ?? null
     counts.queues = queues ?? []
-    if (fulfilments && inbox && quarantine !== undefined && queues) counts.refreshedAt = Date.now()
+    if (fulfilments && retrying && inbox && quarantine !== undefined && queues) counts.refreshedAt = Date.now()
   }
 
   function cycle (): void {

@@ -68,6 +68,15 @@ async function metrics (fastify: FastifyInstance, opts: MetricsOptions): Promise
       for (const r of counts.fulfilments) this.set({ unit: r.unit, state: r.state }, r.n)
     }
   }), new Gauge({
+    name: 'fp_grants_retrying',
+    help: 'Fulfilments whose grant failed transiently and is being retried with backoff (answered 202 meanwhile), by unit',
+    labelNames: ['unit'] as const,
+    registers: [],
+    collect () {
+      this.reset()
+      for (const r of counts.retrying) this.set({ unit: r.unit }, r.n)
+    }
+  }), new Gauge({
     name: 'fp_inbox_events',
     help: 'Inbox rows by processing state (pending = not processed yet)',
     labelNames: ['state'] as const,

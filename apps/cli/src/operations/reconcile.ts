@@ -1,7 +1,7 @@
 import { checkPostgres, checkRedis, redactUrl } from '@fp-webhooks/config'
 import { createDb } from '@fp-webhooks/db'
 import { createRedisRateLimiter, createV1Client } from '@fp-webhooks/firstpromoter-api'
-import { CLOSE_JOB_OPTIONS, JOB, closeJobId, createBullDispatcher } from '@fp-webhooks/queue'
+import { apiRateLimitKey, createBullDispatcher } from '@fp-webhooks/queue'
 import { reconcile, type ReconcileReport } from '@fp-webhooks/worker'
 import { destination, pino } from 'pino'
 import type { CliConfig } from '../config.js'
@@ -23,16 +23,15 @@ export async function runReconcile (config: CliConfig & { FP_API_KEY: string }):
   try {
     if (!await queue.ready(5000)) throw new CliError(`Redis at REDIS_URL=${redactUrl(config.REDIS_URL)} did not become ready`)
     // The workers' key: one FirstPromoter API budget for every process.
-    const limiter = createRedisRateLimiter({ redis: queue.connection, key: `${config.QUEUE_PREFIX}:fp-api-rate`, perMinute: config.FP_API_RATE_PER_MINUTE })
+    const limiter = createRedisRateLimiter({ redis: queue.connection, key: apiRateLimitKey(config.QUEUE_PREFIX), perMinute: config.FP_API_RATE_PER_MINUTE })
     const client = createV1Client({ apiKey: config.FP_API_KEY, baseUrl: config.FP_API_URL, limiter })
     return await reconcile({
       db: handle.db,
       log,
       payouts: { listPending: () => client.listAllPayouts({ status: 'pending' }) },
-      enqueueGrant: (id) => queue.dispatcher.enqueueGrant({ fulfilmentId: id }),
-      enqueueClose: async (id) => {
-        await queue.queues.maintenance.add(JOB.closeFulfilment, { fulfilmentId: id }, { ...CLOSE_JOB_OPTIONS, jobId: closeJobId(id) })
-      },
+      // The same enqueue policy as the workers': a finished job holding the id is replaced.
+      enqueueGrant: async (id) => { await queue.jobs.grant(id) },
+      enqueueClose: async (id) => { await queue.jobs.close(id) },
       // A key is set, so a worker configured like this command closes through the API.
       canCloseViaApi: true
     })

@@ -1,10 +1,16 @@
 import { getFulfilment, listAnswers, listFulfilments } from '@fp-webhooks/db'
+import { RECONCILE_JOB_ID } from '@fp-webhooks/queue'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { retryFulfilment } from '../../operations/replay.js'
 import { IdParams, notFound, withErrors } from './schemas.js'
 
-export async function fulfilmentRoutes (fastify: FastifyInstance): Promise<void> {
+export interface FulfilmentRoutesOptions {
+  /** FP_API_KEY is set: reconciliation can list FirstPromoter's pending payouts. */
+  reconcileConfigured: boolean
+}
+
+export async function fulfilmentRoutes (fastify: FastifyInstance, opts: FulfilmentRoutesOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.get('/fulfilments', {
@@ -26,19 +32,24 @@ export async function fulfilmentRoutes (fastify: FastifyInstance): Promise<void>
   })
 
   app.post('/fulfilments/:id/retry', {
-    schema: { summary: 'Retry a failed fulfilment (after fixing its cause)', params: IdParams, response: withErrors }
+    schema: { summary: 'Retry a failed fulfilment, or run a retrying grant now (after fixing its cause)', params: IdParams, response: withErrors }
   }, async (req, reply) => {
     const result = await retryFulfilment(fastify.db.db, fastify.queue, req.params.id)
     if (!result) return reply.code(404).send(notFound(`fulfilment ${req.params.id}`))
-    if (!result.retried) return reply.code(409).send({ statusCode: 409, code: 'ADMIN_NOT_FAILED', error: 'Conflict', message: `fulfilment ${req.params.id} is ${result.state}, not failed` })
+    if (!result.retried) return reply.code(409).send({ statusCode: 409, code: 'ADMIN_NOT_RETRYABLE', error: 'Conflict', message: `fulfilment ${req.params.id} is ${result.state}: nothing to retry` })
     req.log.info({ fulfilmentId: req.params.id }, 'admin: fulfilment retried')
     return reply.code(202).send(result)
   })
 
   app.post('/reconcile', {
-    schema: { summary: 'Run reconciliation against FirstPromoter now (the worker runs it)' }
-  }, async (_req, reply) => {
-    const job = await fastify.queue.queues.maintenance.add('reconcile', {}, { removeOnComplete: 100, removeOnFail: 100 })
-    return reply.code(202).send({ queued: true, job_id: job.id })
+    schema: { summary: 'Run reconciliation against FirstPromoter now (the worker runs it; needs FP_API_KEY)', response: withErrors }
+  }, async (req, reply) => {
+    if (!opts.reconcileConfigured) {
+      const message = 'reconciliation needs FP_API_KEY (the v1 payouts list); set it for the api and the worker'
+      req.log.warn({ reason: message }, 'admin: reconcile refused')
+      return reply.code(409).send({ statusCode: 409, code: 'ADMIN_RECONCILE_NOT_CONFIGURED', error: 'Conflict', message })
+    }
+    const queued = await fastify.queue.jobs.reconcile()
+    return reply.code(202).send({ queued: true, already_queued: queued === 'already-queued', job_id: RECONCILE_JOB_ID })
   })
 }

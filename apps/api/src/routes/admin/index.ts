@@ -17,6 +17,8 @@ export interface AdminOptions {
   authFailureLimit?: number
   /** That window, in ms. Default 15 minutes. */
   authFailureWindowMs?: number
+  /** FP_API_KEY is set, so `POST /admin/reconcile` can work (409 otherwise). */
+  reconcileConfigured?: boolean
 }
 
 export const DEFAULT_AUTH_FAILURE_LIMIT = 10
@@ -44,7 +46,7 @@ export async function adminRoutes (fastify: FastifyInstance, opts: AdminOptions)
     route.schema = { ...route.schema, ...(dashboard ? { hide: true } : { tags: ['admin'], security: [{ adminToken: [] }] }) }
   })
   await fastify.register(eventRoutes)
-  await fastify.register(fulfilmentRoutes)
+  await fastify.register(fulfilmentRoutes, { reconcileConfigured: opts.reconcileConfigured ?? false })
   await fastify.register(quarantineRoutes, { webhookUrl: opts.webhookUrl })
   await fastify.register(queueDashboard, { prefix: '/queues' })
 }

@@ -1,0 +1,2 @@
+ALTER TABLE "fulfilments" ADD COLUMN "awaiting_answer" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "fulfilments_close_due_idx" ON "fulfilments" USING btree ("updated_at") WHERE "fulfilments"."api_close" = 'pending';

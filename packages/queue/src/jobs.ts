@@ -1,0 +1,61 @@
+import type { Queue } from 'bullmq'
+import { CLOSE_JOB_OPTIONS, EVENT_JOB_OPTIONS, GRANT_JOB_OPTIONS, RECONCILE_JOB_OPTIONS } from './job-options.js'
+import { JOB, RECONCILE_JOB_ID, closeJobId, eventJobId, grantJobId, type CloseJobData, type EventJobData, type GrantJobData, type ReconcileJobData } from './names.js'
+import { requeue, type Enqueued } from './requeue.js'
+
+export interface JobQueues {
+  grants: Queue<GrantJobData>
+  events: Queue<EventJobData>
+  maintenance: Queue
+}
+
+/**
+ * The one enqueue policy: for each kind of job its name, options and deterministic id, and that
+ * asking for it again makes a job that runs. A finished job (completed or failed) holding the id is
+ * replaced, since BullMQ silently ignores an add whose id exists; a live one (waiting, delayed,
+ * running) is left alone. Every producer (api, worker, CLI, admin) enqueues through this.
+ */
+export function createJobs (queues: JobQueues) {
+  const grant = (fulfilmentId: number): Promise<Enqueued> =>
+    requeue(queues.grants, JOB.grant, { fulfilmentId }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(fulfilmentId) })
+  return {
+    /** The grant of a fulfilment (`grant-<id>`). */
+    grant,
+
+    /**
+     * The grant, run now: as `grant`, and a grant waiting out its backoff is promoted (an operator
+     * retrying after fixing the cause should not wait up to an hour).
+     */
+    async grantNow (fulfilmentId: number): Promise<Enqueued> {
+      const job = await queues.grants.getJob(grantJobId(fulfilmentId))
+      if (job && await job.getState() === 'delayed') {
+        await job.promote().catch(() => {}) // it may have just started running: fine either way
+        return 'already-queued'
+      }
+      return grant(fulfilmentId)
+    },
+
+    /** The processing of an inbox row (`event-<inboxId>`). */
+    event: (inboxId: number, eventType: string): Promise<Enqueued> =>
+      requeue(queues.events, JOB.event, { inboxId, eventType }, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(inboxId) }),
+
+    /**
+     * Inbox rows just inserted, in one round trip (the api's hot path). No finished job can hold a
+     * new row's id, except one left by an earlier database under the same prefix: the sweeper,
+     * which uses `event`, replaces that one.
+     */
+    async newEvents (rows: readonly EventJobData[]): Promise<void> {
+      await queues.events.addBulk(rows.map((data) => ({ name: JOB.event, data, opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(data.inboxId) } })))
+    },
+
+    /** Closing a granted fulfilment through FirstPromoter's API (`close-<id>`). */
+    close: (fulfilmentId: number): Promise<Enqueued> =>
+      requeue(queues.maintenance, JOB.closeFulfilment, { fulfilmentId } satisfies CloseJobData, { ...CLOSE_JOB_OPTIONS, jobId: closeJobId(fulfilmentId) }),
+
+    /** A reconciliation run asked for by hand; one at a time. */
+    reconcile: (data: ReconcileJobData = {}): Promise<Enqueued> =>
+      requeue(queues.maintenance, JOB.reconcile, data, { ...RECONCILE_JOB_OPTIONS, jobId: RECONCILE_JOB_ID })
+  }
+}
+
+export type Jobs = ReturnType<typeof createJobs>
