@@ -1,4 +1,5 @@
 import t from 'tap'
+import { sql } from 'drizzle-orm'
 import { getBalance } from '@fp-webhooks/db'
 import { captureLogs } from '@fp-webhooks/testing'
 import { pino } from 'pino'
@@ -220,4 +221,38 @@ t.test('a custom grant writes its own table in the same transaction', async (t) 
   await sleep(50)
   t.equal(seen.length, before, 'grant function not called for a granted fulfilment')
   t.equal(await count(retried.id), 1)
+})
+
+t.test('a failing grant copies no personal data into last_error, the log or the job', async (t) => {
+  const ctx = await setup(t)
+  // A real query failure whose parameters carry the promoter's e-mail (Drizzle repeats them in its
+  // message), and an integrator error that names the customer by e-mail.
+  await ctx.sql.unsafe('create table subscriptions (email text primary key check (length(email) < 5))')
+  const logs = captureLogs()
+  const worker = await startWorker(t, ctx, {
+    logger: pino({ level: 'info' }, logs.stream),
+    grantRetry: { delayMs: 50, maxDelayMs: 200 },
+    grants: {
+      async credits ({ fulfilment, tx }) {
+        await tx.execute(sql`insert into subscriptions (email) values (${fulfilment.promoterEmail})`)
+      },
+      async points () { throw new PermanentGrantError('no subscription for carol@example.com') }
+    }
+  })
+  const failing = await seedFulfilment(ctx.db, { unit: 'credits', amount: 1, email: 'alice@example.com' })
+  const refused = await seedFulfilment(ctx.db, { unit: 'points', amount: 1 })
+  await worker.deps.enqueueGrant(failing.id)
+  await worker.deps.enqueueGrant(refused.id)
+
+  await waitFor(async () => (await fulfilment(ctx.db, failing.id)).attempts >= 1 && (await fulfilment(ctx.db, failing.id)).lastError !== null, 10_000, 'a failed attempt')
+  const row = await fulfilment(ctx.db, failing.id)
+  t.match(row.lastError, /check constraint/, 'last_error keeps the Postgres message')
+  t.notMatch(row.lastError, /alice@example\.com/, 'last_error holds no e-mail')
+  const failed = await waitForState(ctx.db, refused.id, 'failed')
+  t.notMatch(failed.failureReason, /carol@example\.com/, 'failure_reason holds no e-mail')
+  t.match(failed.failureReason, /no subscription for/, 'but keeps the reason')
+  await waitFor(async () => (await worker.queues.grants.getJob(grantJobId(failing.id)))?.failedReason !== undefined, 5000, 'the job to record its failure')
+  const job = await worker.queues.grants.getJob(grantJobId(failing.id))
+  t.notMatch(`${job?.failedReason} ${job?.stacktrace.join(' ')}`, /alice@example\.com/, 'the job stored in Redis holds no e-mail')
+  t.notMatch(logs.text(), /alice@example\.com|carol@example\.com/, 'no log line holds an e-mail')
 })

@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq'
 import {
+  errorText,
   getFulfilment,
   getFulfilmentForGrant,
   grantFromLedger,
@@ -22,8 +23,6 @@ export interface GrantResult {
 }
 
 interface GrantOutcome { grantedNow: boolean, closeDue: boolean, state?: 'granted' | 'failed' | 'pending' | 'granting' }
-
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000)
 
 /**
  * Grants one fulfilment exactly once. The ledger row (unique on the fulfilment id), the
@@ -59,13 +58,15 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
       ? await grantFromLedger(deps.sql, id, deps.canCloseViaApi)
       : await grantInTransaction(deps, id, grant)
   } catch (err) {
-    if (err instanceof PermanentGrantError) return await failForGood(deps, recorded, err.message)
-    await markAttemptFailed(deps.db, id, errorText(err), { countAttempt: grant === ledgerGrant })
+    // The text kept in last_error, the log and the job (Redis) has no query parameters or e-mails.
+    const reason = errorText(err)
+    if (err instanceof PermanentGrantError) return await failForGood(deps, recorded, reason)
+    await markAttemptFailed(deps.db, id, reason, { countAttempt: grant === ledgerGrant })
     const attempt = job.attemptsMade + 1
     const retryInMs = deps.grantRetryDelay(attempt)
-    deps.log.warn({ fulfilmentId: id, unit: recorded.unit, attempt, retryInMs, err: { message: errorText(err) } }, 'grant attempt failed; retrying')
+    deps.log.warn({ fulfilmentId: id, unit: recorded.unit, attempt, retryInMs, err: { message: reason } }, 'grant attempt failed; retrying')
     deps.metrics?.retried?.(recorded.unit)
-    throw err
+    throw new Error(reason)
   }
   if (outcome.state === 'failed') return { fulfilmentId: id, state: 'failed', grantedNow: false }
   return finish(deps, recorded, outcome)
