@@ -23,12 +23,20 @@ export interface CountsRefresherDeps {
   log: FastifyBaseLogger
 }
 
-function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
+/** Rejects after `ms`, or at once when `signal` aborts (the api is closing: nobody waits for the count). */
+function withTimeout<T> (promise: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined
+  let onAbort: (() => void) | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    onAbort = () => reject(new Error('stopped'))
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
   })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort!)
+  })
 }
 
 /**
@@ -46,11 +54,14 @@ export function createCountsRefresher (deps: CountsRefresherDeps) {
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | null = null
   let stopped = false
+  const stopping = new AbortController()
 
   async function read<T> (what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (stopping.signal.aborted) return undefined
     try {
-      return await withTimeout(fn(), COUNT_READ_TIMEOUT_MS)
+      return await withTimeout(fn(), COUNT_READ_TIMEOUT_MS, stopping.signal)
     } catch (err) {
+      if (stopping.signal.aborted) return undefined
       deps.log.warn({ err: { message: (err as Error).message } }, `metrics: could not read ${what}`)
       return undefined
     }
@@ -90,10 +101,11 @@ export function createCountsRefresher (deps: CountsRefresherDeps) {
     counts: counts as Readonly<Counts>,
     /** Reads at once, then every interval. */
     start: () => { if (!running && !timer && !stopped) cycle() },
-    /** Stops the refreshes and waits for one in flight (before the pools close). */
+    /** Stops the refreshes; a read in flight is given up at once, not waited for. */
     async stop (): Promise<void> {
       stopped = true
       clearTimeout(timer)
+      stopping.abort()
       await running
     }
   }
