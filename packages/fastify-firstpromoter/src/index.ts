@@ -73,7 +73,7 @@ export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type FirstPromoterServerTimeouts
 } from './server-options.js'
-export { maskedUrl } from './route.js'
+export { maskedUrl } from './redact.js'
 export type { FulfilmentAnswer } from './protocol.js'
 export { fulfilmentFacts, usableTime, v1Delivery } from './delivery.js'
 export { fulfilmentPendingCheck, documentedShapeErrors, type FieldError } from './validate.js'
