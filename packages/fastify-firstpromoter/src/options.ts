@@ -92,8 +92,8 @@ export function normalizeOptions (options: FastifyFirstPromoterOptions): Normali
     if (s.length > MAX_SECRET_LENGTH) throw new FST_FIRSTPROMOTER_OPTIONS(`every secret must be at most ${MAX_SECRET_LENGTH} characters`)
     if (!/^[A-Za-z0-9._~-]+$/.test(s)) throw new FST_FIRSTPROMOTER_OPTIONS('secrets may only use URL-safe characters: A-Z a-z 0-9 . _ ~ -')
   }
-  if (!hasMethods(options.store, ['record', 'quarantine', 'fulfilmentStatus', 'settleAnswer', 'noteAnswer'])) {
-    throw new FST_FIRSTPROMOTER_OPTIONS('store must implement record, quarantine, fulfilmentStatus, settleAnswer and noteAnswer')
+  if (!hasMethods(options.store, ['record', 'quarantine', 'settleAnswer', 'noteAnswer'])) {
+    throw new FST_FIRSTPROMOTER_OPTIONS('store must implement record, quarantine, settleAnswer and noteAnswer')
   }
   if (!hasMethods(options.dispatcher, ['enqueueEvent', 'enqueueGrant', 'waitForGrant'])) {
     throw new FST_FIRSTPROMOTER_OPTIONS('dispatcher must implement enqueueEvent, enqueueGrant and waitForGrant')
