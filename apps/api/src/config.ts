@@ -1,5 +1,6 @@
-import { CommonEnv, loadEnv } from '@fp-webhooks/config'
+import { CommonEnv, ConfigError, loadEnv } from '@fp-webhooks/config'
 import { Type, type Static } from '@sinclair/typebox'
+import { normalizeSecrets } from 'fastify-firstpromoter'
 
 export const ApiEnvSchema = Type.Object({
   ...CommonEnv,
@@ -16,7 +17,17 @@ export const ApiEnvSchema = Type.Object({
 })
 export type ApiConfig = Static<typeof ApiEnvSchema>
 
-/** Parses the api's environment once. @throws ConfigError naming each bad or missing variable */
+/**
+ * Parses the api's environment once, the webhook secrets included (by the plugin's own rules), so
+ * that a bad variable stops the api before it touches Postgres or Redis.
+ * @throws ConfigError naming each bad or missing variable
+ */
 export function loadApiConfig (env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  return loadEnv(ApiEnvSchema, env)
+  const config = loadEnv(ApiEnvSchema, env)
+  try {
+    normalizeSecrets(config.FP_WEBHOOK_SECRET)
+  } catch (err) {
+    throw new ConfigError([`FP_WEBHOOK_SECRET: ${(err as Error).message.replace(/^.*option: /, '')}`])
+  }
+  return config
 }
