@@ -32,8 +32,14 @@ export interface Service {
  * Runs a node script as a child process with `env` on top of this process's environment, keeping
  * its output. Killed (SIGKILL) at teardown if still running.
  */
-export function spawnService (t: Teardown, script: string, env: Record<string, string>, options: SpawnOptions & { args?: string[] } = {}): Service {
-  const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
+export function spawnService (t: Teardown, script: string, env: Record<string, string>, options: SpawnOptions = {}): Service {
+  return spawnCommand(t, process.execPath, [script], env, options)
+}
+
+/** As `spawnService`, for any command (`pnpm start`). */
+export function spawnCommand (t: Teardown, command: string, args: string[], env: Record<string, string>, options: SpawnOptions = {}): Service {
+  const script = [command, ...args].join(' ')
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,8 +104,22 @@ export function spawnService (t: Teardown, script: string, env: Record<string, s
   t.teardown(async () => {
     if (service.alive) child.kill('SIGKILL')
     await exited
+    // Whatever it started (a start script's api and worker) must not outlive the test either.
+    for (const pid of new Set(lines.flatMap((l) => [Number(l.pid), Number(l.childPid)]).filter((pid) => pid > 0 && pid !== process.pid))) {
+      if (pidAlive(pid)) process.kill(pid, 'SIGKILL')
+    }
   })
   return service
+}
+
+/** How the service ended, or 'still running' after `ms` (no timer left behind either way). */
+export async function exitWithin (service: Service, ms: number): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([service.exited, new Promise<string>((resolve) => { timer = setTimeout(resolve, ms, 'still running') })])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** The `http://host:port` Fastify logged when it started listening. */
