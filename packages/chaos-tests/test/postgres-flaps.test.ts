@@ -69,6 +69,9 @@ t.test(`Postgres connections cut and healed every ${2 * HALF_PERIOD_MS} ms for $
 
   t.ok(worker.alive, `the worker process is still running after ${proxy.stats.cuts} cuts`)
   t.ok(api.alive, 'the api process is still running')
+  for (const [name, s] of [['worker', worker], ['api', api]] as const) {
+    if (!s.alive) t.comment(`${name} exited (${await s.exited}); its last lines:\n${s.lines.slice(-15).map((l) => l.raw).join('\n')}`)
+  }
   t.notMatch(worker.output(), CRASH, 'no uncaught TypeError in the worker\'s output')
   t.notMatch(api.output(), CRASH, 'no uncaught TypeError in the api\'s output')
   t.ok(sent.every((s) => s.statusCode === 200 || s.statusCode === 202 || s.statusCode === 503), `every delivery answered 200, 202 or 503 ${JSON.stringify(duringFlaps)}`)

@@ -1,5 +1,6 @@
-// postgres.js 3.4.9 writing on a connection whose socket has closed (patches/postgres@3.4.9.patch).
-// Each case runs in a child process: unpatched, the driver kills it with an uncaught TypeError.
+// postgres.js 3.4.9 and a connection that drops at a bad moment (patches/postgres@3.4.9.patch).
+// Each case runs in a child process: unpatched, the driver kills it (an uncaught TypeError, an
+// unhandled rejection) or leaves a connection that never works again.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -8,7 +9,7 @@ import { createTestDatabase } from '@fp-webhooks/testing'
 const CHILD = fileURLToPath(new URL('./fixtures/closed-socket-child.mjs', import.meta.url))
 
 interface Settled { outcome: 'rejected' | 'resolved' | 'hung', code?: string, message?: string }
-type Report = Settled & Record<string, Settled | string | undefined>
+type Report = Settled & Record<string, Settled | string | boolean | undefined>
 
 async function runChild (scenario: string, url: string) {
   const child = spawn(process.execPath, [CHILD, scenario, url], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -48,4 +49,14 @@ t.test('a socket that closes while a write is buffered does not poison its conne
   t.equal(code, 0, `the process survives (stderr: ${stderr.slice(0, 600)})`)
   t.match(report?.doomed, { outcome: 'rejected', code: 'CONNECTION_CLOSED' }, 'the query whose bytes were buffered rejects')
   t.equal(report?.outcome, 'resolved', `both connections serve queries again after reconnecting (got ${JSON.stringify(report)})`)
+})
+
+t.test('a connection reset during the driver\'s own types query rejects that caller only (porsager/postgres#1192)', async (t) => {
+  const { url } = await createTestDatabase(t)
+  const { code, stderr, report } = await runChild('types', url)
+  t.notMatch(stderr, /ECONNRESET|unhandled/i, 'no unhandled rejection')
+  t.equal(code, 0, `the process survives (stderr: ${stderr.slice(0, 600)})`)
+  t.equal(report?.reset, true, 'the proxy did reset the connection in the types query')
+  t.match(report?.first, { outcome: 'rejected', code: 'ECONNRESET' }, 'the query waiting for that connection rejects with the reset')
+  t.equal(report?.outcome, 'resolved', 'the next query runs on a reconnected connection')
 })
