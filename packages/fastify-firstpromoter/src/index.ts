@@ -54,7 +54,8 @@ export {
   DEFAULT_QUARANTINE_BODY_LIMIT,
   DEFAULT_STORE_TIMEOUT_MS,
   MAX_SECRET_LENGTH,
-  MIN_SECRET_LENGTH
+  MIN_SECRET_LENGTH,
+  normalizeSecrets
 } from './options.js'
 export * from './seams.js'
 export * from './schemas.js'
