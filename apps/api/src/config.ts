@@ -1,6 +1,7 @@
 import { CommonEnv, ConfigError, loadEnv } from '@fp-webhooks/config'
 import proxyAddr from '@fastify/proxy-addr'
 import { Type, type Static } from '@sinclair/typebox'
+import { normalizeSecrets } from 'fastify-firstpromoter'
 
 export const ApiEnvSchema = Type.Object({
   ...CommonEnv,
@@ -47,9 +48,18 @@ export function parseTrustProxy (value: string): TrustProxy {
   return entries.join(',')
 }
 
-/** Parses the api's environment once. @throws ConfigError naming each bad or missing variable */
+/**
+ * Parses the api's environment once, the webhook secrets included (by the plugin's own rules), so
+ * that a bad variable stops the api before it touches Postgres or Redis.
+ * @throws ConfigError naming each bad or missing variable
+ */
 export function loadApiConfig (env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const config = loadEnv(ApiEnvSchema, env)
+  try {
+    normalizeSecrets(config.FP_WEBHOOK_SECRET)
+  } catch (err) {
+    throw new ConfigError([`FP_WEBHOOK_SECRET: ${(err as Error).message.replace(/^.*option: /, '')}`])
+  }
   parseTrustProxy(config.TRUST_PROXY)
   // The socket idle timeout also runs while a fulfilment waits for its grant, sending nothing.
   if (config.CONNECTION_TIMEOUT_MS <= config.FP_FULFILMENT_WAIT_MS + 1000) {

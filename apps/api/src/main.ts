@@ -1,22 +1,32 @@
-import { ConfigError, DependencyError, checkPostgres, checkRedis } from '@fp-webhooks/config'
+import { ConfigError, DependencyError, checkRedis, redactUrl } from '@fp-webhooks/config'
+import { SchemaNotReadyError, assertMigrated } from '@fp-webhooks/db'
 import { loadApiConfig } from './config.js'
 import { startServer } from './server.js'
 
-/** Boots the api from the environment, with a one-line error for a bad variable or an unreachable service. */
+/** One round trip to Postgres that also checks the schema. @throws DependencyError, SchemaNotReadyError naming DATABASE_URL */
+async function checkSchema (url: string): Promise<void> {
+  try {
+    await assertMigrated(url)
+  } catch (err) {
+    if (err instanceof SchemaNotReadyError) throw new SchemaNotReadyError(`DATABASE_URL=${redactUrl(url)}: ${err.message}`, err.pending)
+    throw new DependencyError('DATABASE_URL', url, err)
+  }
+}
+
+/**
+ * Boots the api from the environment. The checks run in this order, each ending the process with
+ * one line on stderr and exit 1: every variable (nothing touched yet), Postgres, its schema (an api
+ * on an unmigrated database would answer every webhook 503), Redis.
+ */
 export async function main (): Promise<void> {
   try {
     const config = loadApiConfig()
-    await checkPostgres(config.DATABASE_URL)
+    await checkSchema(config.DATABASE_URL)
     await checkRedis(config.REDIS_URL)
     await startServer({ config })
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DependencyError) {
+    if (err instanceof ConfigError || err instanceof DependencyError || err instanceof SchemaNotReadyError) {
       console.error(`api: ${err.message}`)
-      process.exit(1)
-    }
-    // The plugin checks the secrets; name the variable they came from.
-    if ((err as { code?: string }).code === 'FST_FIRSTPROMOTER_OPTIONS' && /secret/.test((err as Error).message)) {
-      console.error(`api: Invalid configuration: FP_WEBHOOK_SECRET: ${(err as Error).message.replace(/^.*option: /, '')}`)
       process.exit(1)
     }
     throw err

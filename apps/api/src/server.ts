@@ -1,4 +1,4 @@
-import closeWithGrace from 'close-with-grace'
+import { closeGracefully } from '@fp-webhooks/config'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import { firstPromoterServerOptions, maskedUrl } from 'fastify-firstpromoter'
 import { app, type AppOptions } from './app.js'
@@ -71,16 +71,14 @@ export async function buildServer (options: AppOptions, { logStream, ...fastifyO
 }
 
 /**
- * Listens on PORT and closes gracefully on SIGINT/SIGTERM: stop accepting, let in-flight requests
- * finish within SHUTDOWN_TIMEOUT_MS, then close the pools.
+ * Listens on PORT and closes gracefully, once, on SIGINT/SIGTERM (or when `pnpm start`, which
+ * started it, has gone): stop accepting, let in-flight requests finish within
+ * SHUTDOWN_TIMEOUT_MS, then close the pools.
  */
 export async function startServer (options: AppOptions) {
   const server = await buildServer(options)
-  closeWithGrace({ delay: options.config.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
-    if (err) server.log.error({ err }, 'api closing after an error')
-    else server.log.info({ signal }, 'api shutting down')
-    await server.close()
-  })
+  const shutdown = closeGracefully({ name: 'api', timeoutMs: options.config.SHUTDOWN_TIMEOUT_MS, log: server.log, close: () => server.close() })
   await server.listen({ port: options.config.PORT, host: options.config.HOST })
+  shutdown.ready()
   return server
 }

@@ -1,5 +1,5 @@
-import { ConfigError, DependencyError, checkPostgres, checkRedis } from '@fp-webhooks/config'
-import { createDb } from '@fp-webhooks/db'
+import { ConfigError, DependencyError, checkRedis, closeGracefully, redactUrl } from '@fp-webhooks/config'
+import { SchemaNotReadyError, assertMigrated, createDb } from '@fp-webhooks/db'
 import { createRedisRateLimiter } from '@fp-webhooks/firstpromoter-api'
 import { apiRateLimitKey } from '@fp-webhooks/queue'
 import { Redis } from 'ioredis'
@@ -20,38 +20,39 @@ function apiCredentials (config: WorkerConfig, redis: Redis): ApiCredentials | u
   return { v1, v2, limiter }
 }
 
-/** Boots the worker from the environment; resolves once it is running and signals are wired. */
+/** One round trip to Postgres that also checks the schema. @throws DependencyError, SchemaNotReadyError naming DATABASE_URL */
+async function checkSchema (url: string): Promise<void> {
+  try {
+    await assertMigrated(url)
+  } catch (err) {
+    if (err instanceof SchemaNotReadyError) throw new SchemaNotReadyError(`DATABASE_URL=${redactUrl(url)}: ${err.message}`, err.pending)
+    throw new DependencyError('DATABASE_URL', url, err)
+  }
+}
+
+/**
+ * Boots the worker from the environment; resolves once it is running and signals are wired. The
+ * checks run in this order, each ending the process with one line on stderr and exit 1: every
+ * variable and module (nothing touched yet), Postgres and its schema, Redis.
+ */
 export async function main (): Promise<void> {
   let config: WorkerConfig
+  let grants, handlers
   try {
     config = loadWorkerConfig()
+    grants = config.FP_GRANTS_MODULE ? await loadGrantsModule(config.FP_GRANTS_MODULE) : undefined
+    handlers = config.FP_HANDLERS_MODULE ? await loadHandlersModule(config.FP_HANDLERS_MODULE) : undefined
+    await checkSchema(config.DATABASE_URL)
+    await checkRedis(config.REDIS_URL)
   } catch (err) {
-    if (err instanceof ConfigError) {
+    // A TypeError here is a grants or handlers module that cannot be loaded or is malformed.
+    if (err instanceof ConfigError || err instanceof DependencyError || err instanceof SchemaNotReadyError || err instanceof TypeError) {
       console.error(`worker: ${err.message}`)
       process.exit(1)
     }
     throw err
   }
   const log = pino({ name: 'worker', level: config.LOG_LEVEL })
-  try {
-    await checkPostgres(config.DATABASE_URL)
-    await checkRedis(config.REDIS_URL)
-  } catch (err) {
-    if (err instanceof DependencyError) {
-      console.error(`worker: ${err.message}`)
-      process.exit(1)
-    }
-    throw err
-  }
-
-  let grants, handlers
-  try {
-    grants = config.FP_GRANTS_MODULE ? await loadGrantsModule(config.FP_GRANTS_MODULE) : undefined
-    handlers = config.FP_HANDLERS_MODULE ? await loadHandlersModule(config.FP_HANDLERS_MODULE) : undefined
-  } catch (err) {
-    console.error(`worker: ${(err as Error).message}`)
-    process.exit(1)
-  }
 
   const { db, close: closeDb } = createDb(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY + 4, applicationName: 'firstpromoter-worker' })
   const limiterRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 })
@@ -73,28 +74,18 @@ export async function main (): Promise<void> {
     lockDurationMs: config.LOCK_DURATION_MS
   })
 
-  let closing = false
-  const shutdown = async (signal: string) => {
-    if (closing) return
-    closing = true
-    log.info({ signal }, 'worker shutting down: finishing running jobs')
-    const force = setTimeout(() => {
-      log.error('worker shutdown timed out; running jobs will be recovered as stalled')
-      process.exit(1)
-    }, 30_000)
-    force.unref()
-    try {
+  // Past SHUTDOWN_TIMEOUT_MS the process exits 1 and BullMQ hands the running jobs to another
+  // worker once their locks expire.
+  const shutdown = closeGracefully({
+    name: 'worker',
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    log,
+    close: async () => {
       await worker.close()
       await limiterRedis.quit().catch(() => limiterRedis.disconnect())
       await closeDb()
       log.info('worker stopped')
-      process.exit(0)
-    } catch (err) {
-      log.error({ err }, 'worker shutdown failed')
-      process.exit(1)
     }
-  }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => { shutdown(signal).catch((err: Error) => log.error({ err }, 'shutdown failed')) })
-  }
+  })
+  shutdown.ready()
 }

@@ -1,6 +1,7 @@
 export * from './schema.js'
 export { createDb, type Db, type Sql, type Tx, type DbOrTx, type DbHandle, type CreateDbOptions } from './client.js'
 export { migrate, ensureDatabase, MIGRATIONS_FOLDER } from './migrate.js'
+export { assertMigrated, SchemaNotReadyError, MIGRATE_HINT } from './schema-check.js'
 export * from './webhook-events.js'
 export * from './fulfilments.js'
 export * from './ledger.js'

@@ -57,7 +57,8 @@ export {
   DEFAULT_QUARANTINE_BODY_LIMIT,
   DEFAULT_STORE_TIMEOUT_MS,
   MAX_SECRET_LENGTH,
-  MIN_SECRET_LENGTH
+  MIN_SECRET_LENGTH,
+  normalizeSecrets
 } from './options.js'
 
 // The seams: what a store and a dispatcher implement, and what they are given.

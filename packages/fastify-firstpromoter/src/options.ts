@@ -78,11 +78,12 @@ function hasMethods (value: unknown, methods: readonly string[]): boolean {
 }
 
 /**
- * Checks the options once, at registration, and fills in the defaults.
- * @throws FST_FIRSTPROMOTER_OPTIONS (a TypeError) naming the first bad option
+ * Checks the `secrets` option (a comma-separated string or a list) on its own, so that an app can
+ * refuse a bad secret while it reads its configuration, before it opens any connection.
+ * @returns the trimmed, non-empty secrets
+ * @throws FST_FIRSTPROMOTER_OPTIONS naming the rule a secret breaks
  */
-export function normalizeOptions (options: FastifyFirstPromoterOptions): NormalizedOptions {
-  const raw: unknown = options?.secrets
+export function normalizeSecrets (raw: unknown): string[] {
   const secrets = (typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw : [])
     .map((s: unknown) => (typeof s === 'string' ? s.trim() : ''))
     .filter((s: string) => s !== '')
@@ -92,6 +93,15 @@ export function normalizeOptions (options: FastifyFirstPromoterOptions): Normali
     if (s.length > MAX_SECRET_LENGTH) throw new FST_FIRSTPROMOTER_OPTIONS(`every secret must be at most ${MAX_SECRET_LENGTH} characters`)
     if (!/^[A-Za-z0-9._~-]+$/.test(s)) throw new FST_FIRSTPROMOTER_OPTIONS('secrets may only use URL-safe characters: A-Z a-z 0-9 . _ ~ -')
   }
+  return secrets
+}
+
+/**
+ * Checks the options once, at registration, and fills in the defaults.
+ * @throws FST_FIRSTPROMOTER_OPTIONS (a TypeError) naming the first bad option
+ */
+export function normalizeOptions (options: FastifyFirstPromoterOptions): NormalizedOptions {
+  const secrets = normalizeSecrets(options?.secrets)
   if (!hasMethods(options.store, ['record', 'quarantine', 'settleAnswer', 'noteAnswer'])) {
     throw new FST_FIRSTPROMOTER_OPTIONS('store must implement record, quarantine, settleAnswer and noteAnswer')
   }

@@ -8,7 +8,7 @@ const PUBLIC_VALUES = [
   'default', 'fastifyFirstPromoter',
   // options
   'DEFAULT_BODY_LIMIT', 'DEFAULT_ENQUEUE_TIMEOUT_MS', 'DEFAULT_FULFILMENT_WAIT_MS', 'DEFAULT_PREFIX',
-  'DEFAULT_QUARANTINE_BODY_LIMIT', 'DEFAULT_STORE_TIMEOUT_MS', 'MAX_SECRET_LENGTH', 'MIN_SECRET_LENGTH',
+  'DEFAULT_QUARANTINE_BODY_LIMIT', 'DEFAULT_STORE_TIMEOUT_MS', 'MAX_SECRET_LENGTH', 'MIN_SECRET_LENGTH', 'normalizeSecrets',
   // deliveries
   'fulfilmentFacts', 'usableTime', 'v1Delivery',
   // errors

@@ -53,18 +53,18 @@ async function ensureTemplate (admin: postgres.Sql): Promise<string> {
 }
 
 /**
- * Gives the calling test its own database, cloned from a migrated template, dropped at teardown.
+ * Gives the calling test its own database, cloned from a migrated template (or empty, with
+ * `migrated: false`), dropped at teardown.
  * @returns the database's URL and name
  */
-export async function createTestDatabase (t: Teardown): Promise<{ url: string, name: string }> {
+export async function createTestDatabase (t: Teardown, options: { migrated?: boolean } = {}): Promise<{ url: string, name: string }> {
   const admin = postgres(urlFor('postgres'), { max: 2, onnotice: () => {} })
   try {
-    templateReady ??= ensureTemplate(admin)
-    const template = await templateReady
+    const template = options.migrated === false ? undefined : await (templateReady ??= ensureTemplate(admin))
     const name = `fpw_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.unsafe(`create database "${name}" template "${template}"`)
+        await admin.unsafe(template ? `create database "${name}" template "${template}"` : `create database "${name}"`)
         break
       } catch (err) {
         const code = (err as { code?: string }).code

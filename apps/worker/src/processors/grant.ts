@@ -66,7 +66,10 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
     const retryInMs = deps.grantRetryDelay(attempt)
     deps.log.warn({ fulfilmentId: id, unit: recorded.unit, attempt, retryInMs, err: { message: reason } }, 'grant attempt failed; retrying')
     deps.metrics?.retried?.(recorded.unit)
-    throw new Error(reason)
+    // The name is kept: BullMQ reads it (an integrator's UnrecoverableError stops the retries).
+    const retry = new Error(reason)
+    if (err instanceof Error) retry.name = err.name
+    throw retry
   }
   if (outcome.state === 'failed') return { fulfilmentId: id, state: 'failed', grantedNow: false }
   return finish(deps, recorded, outcome)
