@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyFirstPromoter, { maskSecrets, type HandlerRegistry } from 'fastify-firstpromoter'
 import type { ApiConfig } from './config.js'
+import { errorReply } from './error-reply.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { adminRoutes } from './routes/admin/index.js'
 import { healthRoutes } from './routes/health.js'
@@ -47,7 +48,7 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     // 5xx text may hold internals; the client gets the status and a generic message. A 4xx
     // message may quote the URL, which may hold a secret.
     const message = status >= 500 ? 'Internal Server Error' : maskSecrets(err.message, secrets)
-    reply.code(status).send({ statusCode: status, code: err.code ?? 'ERROR', error: status >= 500 ? 'Internal Server Error' : err.name, message })
+    reply.code(status).send(errorReply({ statusCode: status, code: err.code ?? 'ERROR', name: err.name, message }))
   })
 
   await fastify.register(swagger, {

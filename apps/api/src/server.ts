@@ -2,6 +2,8 @@ import { closeGracefully } from '@fp-webhooks/config'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import { firstPromoterServerOptions, maskedUrl } from 'fastify-firstpromoter'
 import { app, type AppOptions } from './app.js'
+import { errorReply } from './error-reply.js'
+import { NOT_FOUND } from './errors.js'
 import { parseTrustProxy, type ApiConfig } from './config.js'
 import { createSecretScrubber, urlPassword } from './log-secrets.js'
 
@@ -63,7 +65,7 @@ export async function buildServer (options: AppOptions, { logStream, ...fastifyO
   // Fastify's own 404 repeats the URL in its answer and log line: a mistyped webhook URL would
   // echo our secret back to FirstPromoter, which keeps the answer in its delivery log.
   server.setNotFoundHandler((_req, reply) => {
-    reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'Not Found' })
+    reply.code(404).send(errorReply(new NOT_FOUND()))
   })
   return server
 }

@@ -68,7 +68,6 @@ t.test('through the plugin route: every candidate, whatever its length, costs on
   const store: FirstPromoterStore = {
     record: async () => ({ inboxId: 1, duplicate: false }),
     quarantine: async () => {},
-    fulfilmentStatus: async () => null,
     settleAnswer: async () => null,
     noteAnswer: async () => {}
   }

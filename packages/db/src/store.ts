@@ -1,6 +1,6 @@
 import type { FirstPromoterStore, FulfilmentFacts, RecordResult } from 'fastify-firstpromoter'
 import type { Db } from './client.js'
-import { getFulfilmentStatus, recordAnswer, recordFulfilmentPrepared, settleAnswer } from './fulfilments.js'
+import { recordAnswer, recordFulfilmentPrepared, settleAnswer } from './fulfilments.js'
 import { insertQuarantine } from './quarantine.js'
 import { retryTransient } from './retry.js'
 import { storableJson, storableJsonText, storableString } from './storable.js'
@@ -45,7 +45,6 @@ export function createPostgresStore (db: Db): FirstPromoterStore {
     async quarantine (entry) {
       await insertQuarantine(db, { ...entry, reason: storableString(entry.reason), details: storableJson(entry.details), contentType: storableString(entry.contentType), body: storableString(entry.body) })
     },
-    fulfilmentStatus: (id) => getFulfilmentStatus(db, id),
     settleAnswer: (id) => settleAnswer(db.$client, id),
     // The history must not lose a 202 to a Postgres that stalled while the answer was settled, and a
     // 200 noted here is what spares an API close (see `recordAnswer`): retried for about half a

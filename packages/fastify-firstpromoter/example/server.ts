@@ -17,7 +17,6 @@ const store: FirstPromoterStore = {
     return { inboxId: duplicate ? null : seen.size, duplicate, ...(f ? { fulfilment: fulfilments.get(f.id)! } : {}) }
   },
   async quarantine (entry) { console.warn('rejected:', entry.reason) },
-  async fulfilmentStatus (id) { return fulfilments.get(id) ?? null },
   async settleAnswer (id) { return fulfilments.get(id) ?? null },
   async noteAnswer () {}
 }

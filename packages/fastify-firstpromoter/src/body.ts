@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import sjson from 'secure-json-parse'
 
-/** What the content-type parsers hand to the route: the text always, the JSON when it parsed. */
+/**
+ * What the content-type parsers hand to the route: the text always (quarantine keeps it when it
+ * cannot be parsed, and a signature is computed over these exact bytes), the JSON when it parsed.
+ */
 export type ParsedBody =
   | { kind: 'json', raw: string, value: unknown }
   | { kind: 'invalid-json', raw: string, reason: string }

@@ -68,3 +68,17 @@ export function v2Delivery (envelope: V2WebhookEnvelope): Delivery {
     payload: envelope
   }
 }
+
+/**
+ * The event time a delivery was sent with and is stored without (not a usable time, see
+ * `usableTime`), for a warn line: which field, and what kind of value it was.
+ * @returns null when the time was usable or not sent at all
+ */
+export function droppedEventTime (delivery: Delivery): { field: 'event.created_at' | 'timestamp', sent: string } | null {
+  if (delivery.eventCreatedAt !== null) return null
+  const sent = delivery.source === 'v1'
+    ? (delivery.payload as V1Envelope).event.created_at
+    : (delivery.payload as V2WebhookEnvelope).timestamp
+  if (sent === undefined || sent === null) return null
+  return { field: delivery.source === 'v1' ? 'event.created_at' : 'timestamp', sent: Array.isArray(sent) ? 'array' : typeof sent }
+}

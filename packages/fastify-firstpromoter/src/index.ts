@@ -45,6 +45,9 @@ const plugin: FastifyPluginAsync<FastifyFirstPromoterOptions> = async (app, opti
 export const fastifyFirstPromoter = fp(plugin, { fastify: '5.x', name: 'fastify-firstpromoter' })
 export default fastifyFirstPromoter
 
+// The public API, by module. Each name is listed: a module's helpers stay internal unless named here.
+
+// Options and their defaults.
 export type { FastifyFirstPromoterOptions } from './options.js'
 export {
   DEFAULT_BODY_LIMIT,
@@ -57,26 +60,177 @@ export {
   MIN_SECRET_LENGTH,
   normalizeSecrets
 } from './options.js'
-export * from './seams.js'
-export * from './schemas.js'
-export * from './errors.js'
-export * from './responses.js'
-export { createHandlerRegistry, type HandlerRegistry, type HandlerContext, type EventHandler, type AnyEventHandler, type RegisterHandler } from './handlers.js'
-export { createSecretMatcher } from './secret.js'
-export { redactInPlace, maskUrl, maskEmails, maskSecrets, loggableError, REDACTED } from './redact.js'
-export { scrubRawBody } from './scrub.js'
+
+// The seams: what a store and a dispatcher implement, and what they are given.
+export type {
+  Delivery,
+  FirstPromoterDispatcher,
+  FirstPromoterStore,
+  FulfilmentAnswerNote,
+  FulfilmentFacts,
+  FulfilmentState,
+  FulfilmentStatus,
+  QuarantineEntry,
+  RecordOptions,
+  RecordResult
+} from './seams.js'
+
+// The fulfilment protocol's decision (200 granted, 202 pending, 422 failed).
+export type { FulfilmentDecision } from './protocol.js'
+
+// Building a delivery from a stored or replayed v1 envelope (the worker and the CLI do).
+export { fulfilmentFacts, usableTime, v1Delivery } from './delivery.js'
+
+// Error constructors, one per code the plugin sends (the README's Errors table).
 export {
-  clientErrorHandler,
-  firstPromoterServerOptions,
-  frameworkErrors,
+  FST_FIRSTPROMOTER_BODY_TOO_LARGE,
+  FST_FIRSTPROMOTER_FULFILMENT_FAILED,
+  FST_FIRSTPROMOTER_INTERNAL,
+  FST_FIRSTPROMOTER_INVALID_ENVELOPE,
+  FST_FIRSTPROMOTER_INVALID_FULFILMENT,
+  FST_FIRSTPROMOTER_INVALID_JSON,
+  FST_FIRSTPROMOTER_NOT_FOUND,
+  FST_FIRSTPROMOTER_OPTIONS,
+  FST_FIRSTPROMOTER_STORE_UNAVAILABLE,
+  FST_FIRSTPROMOTER_UNSUPPORTED_MEDIA_TYPE
+} from './errors.js'
+
+// Answer bodies.
+export {
+  DeliveryAnswerSchema,
+  ErrorBodySchema,
+  FulfilmentAnswerSchema,
+  ReceivedSchema,
+  type ErrorBody,
+  type FulfilmentAnswerBody,
+  type Received
+} from './responses.js'
+
+// v1 payloads: TypeBox schemas and their types.
+export {
+  BalanceSchema,
+  CampaignSchema,
+  FpIdSchema,
+  FulfilmentAmountSchema,
+  FulfilmentIdSchema,
+  FulfilmentPendingDataSchema,
+  FulfilmentSchema,
+  LeadEventDataSchema,
+  LeadSchema,
+  NullableSchema,
+  ProfileSchema,
+  PromoterAcceptedDataSchema,
+  PromoterSchema,
+  PromoterSignedUpDataSchema,
+  PromotionSchema,
+  RewardCreatedDataSchema,
+  RewardRuleSchema,
+  RewardSchema,
+  TimestampSchema,
+  UnitSchema,
+  V1_EVENT_TYPES,
+  V1EnvelopeSchema,
+  V1EventDataSchemaByType,
+  V1EventSchema,
+  V2EnvelopeSchema,
+  type Balance,
+  type Campaign,
+  type FpId,
+  type Fulfilment,
+  type FulfilmentAmount,
+  type FulfilmentPendingData,
+  type Lead,
+  type LeadEventData,
+  type Profile,
+  type Promoter,
+  type PromoterAcceptedData,
+  type PromoterSignedUpData,
+  type Promotion,
+  type Reward,
+  type RewardCreatedData,
+  type RewardRule,
+  type Timestamp,
+  type V1Envelope,
+  type V1Event,
+  type V1EventDataByType,
+  type V1EventType,
+  type V2Envelope
+} from './schemas.js'
+
+// Checks the worker runs on stored v1 events, off the request path.
+export { documentedShapeErrors, fulfilmentPendingCheck, type FieldError } from './validate.js'
+
+// v2 payloads: the envelope, the entities, the event types and helpers.
+export {
+  NON_MONETARY_UNITS,
+  V2_EVENT_TYPES,
+  V2CampaignRefSchema,
+  V2ChangeSchema,
+  V2ChangesSchema,
+  V2CommissionPromoterCampaignSchema,
+  V2CommissionSchema,
+  V2ContractDocumentSchema,
+  V2EventDataSchemaByType,
+  V2OtherEntitySchema,
+  V2PayoutSchema,
+  V2PromoterCampaignSchema,
+  V2PromoterRefSchema,
+  V2PromoterSchema,
+  V2ReferralRefSchema,
+  V2ReferralSchema,
+  V2TestDataSchema,
+  V2WebhookEnvelopeSchema,
+  changeOf,
+  entityTypeOf,
+  isKnownV2EventType,
+  isNonMonetaryUnit,
+  isV2TestDelivery,
+  type NonMonetaryUnit,
+  type V2CampaignRef,
+  type V2Change,
+  type V2Changes,
+  type V2Commission,
+  type V2ContractDocument,
+  type V2Event,
+  type V2EventDataByType,
+  type V2EventType,
+  type V2OtherEntity,
+  type V2Payout,
+  type V2Promoter,
+  type V2PromoterCampaign,
+  type V2PromoterRef,
+  type V2Referral,
+  type V2ReferralRef,
+  type V2WebhookEnvelope
+} from './schemas-v2.js'
+
+// v2 commissions: whether a delivery is a non-monetary commission becoming approved.
+export {
+  commissionApproval,
+  type V2ApprovalTrigger,
+  type V2Beneficiary,
+  type V2CommissionApproval,
+  type V2CommissionDecision,
+  type V2NotAnApproval,
+  type V2NotApprovalReason,
+  type V2ReferralFacts
+} from './v2-commission.js'
+
+// Typed event handlers, run by the worker.
+export { createHandlerRegistry, type HandlerRegistry, type HandlerContext, type EventHandler, type AnyEventHandler, type RegisterHandler } from './handlers.js'
+
+// Secrets and redaction: the constant-time secret check, and masking for stored payloads and logs.
+export { createSecretMatcher } from './secret.js'
+export { REDACTED, loggableError, maskEmails, maskSecrets, maskUrl, maskedUrl, redactInPlace } from './redact.js'
+export { scrubRawBody } from './scrub.js'
+
+// Server options a plugin cannot set for itself.
+export {
   DEFAULT_CONNECTION_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  clientErrorHandler,
+  firstPromoterServerOptions,
+  frameworkErrors,
   type FirstPromoterServerTimeouts
 } from './server-options.js'
-export { maskedUrl } from './route.js'
-export type { FulfilmentAnswer } from './protocol.js'
-export { fulfilmentFacts, usableTime, v1Delivery } from './delivery.js'
-export { fulfilmentPendingCheck, documentedShapeErrors, type FieldError } from './validate.js'
-export { V2WebhookEnvelopeSchema, V2ChangeSchema, V2ChangesSchema, V2PromoterRefSchema, V2ReferralRefSchema, V2CampaignRefSchema, V2PromoterSchema, V2PromoterCampaignSchema, V2ReferralSchema, V2CommissionPromoterCampaignSchema, V2CommissionSchema, V2PayoutSchema, V2ContractDocumentSchema, V2OtherEntitySchema, V2TestDataSchema, V2_EVENT_TYPES, V2EventDataSchemaByType, NON_MONETARY_UNITS, isKnownV2EventType, isNonMonetaryUnit, entityTypeOf, changeOf, isV2TestDelivery, type V2WebhookEnvelope, type V2Change, type V2Changes, type V2PromoterRef, type V2ReferralRef, type V2CampaignRef, type V2Promoter, type V2PromoterCampaign, type V2Referral, type V2Commission, type V2Payout, type V2ContractDocument, type V2OtherEntity, type V2EventType, type V2EventDataByType, type V2Event, type NonMonetaryUnit } from './schemas-v2.js'
-export { commissionApproval, type V2CommissionDecision, type V2CommissionApproval, type V2NotAnApproval, type V2NotApprovalReason, type V2ApprovalTrigger, type V2Beneficiary, type V2ReferralFacts } from './v2-commission.js'

@@ -102,8 +102,8 @@ export function normalizeSecrets (raw: unknown): string[] {
  */
 export function normalizeOptions (options: FastifyFirstPromoterOptions): NormalizedOptions {
   const secrets = normalizeSecrets(options?.secrets)
-  if (!hasMethods(options.store, ['record', 'quarantine', 'fulfilmentStatus', 'settleAnswer', 'noteAnswer'])) {
-    throw new FST_FIRSTPROMOTER_OPTIONS('store must implement record, quarantine, fulfilmentStatus, settleAnswer and noteAnswer')
+  if (!hasMethods(options.store, ['record', 'quarantine', 'settleAnswer', 'noteAnswer'])) {
+    throw new FST_FIRSTPROMOTER_OPTIONS('store must implement record, quarantine, settleAnswer and noteAnswer')
   }
   if (!hasMethods(options.dispatcher, ['enqueueEvent', 'enqueueGrant', 'waitForGrant'])) {
     throw new FST_FIRSTPROMOTER_OPTIONS('dispatcher must implement enqueueEvent, enqueueGrant and waitForGrant')

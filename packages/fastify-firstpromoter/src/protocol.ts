@@ -3,16 +3,17 @@ import type { NormalizedOptions } from './options.js'
 import type { FulfilmentState, FulfilmentStatus } from './seams.js'
 import { withTimeout } from './timeout.js'
 
-export interface FulfilmentAnswer {
+/** The answer the protocol decides on for a `fulfilment_pending` delivery. */
+export interface FulfilmentDecision {
   /** 200 granted (FirstPromoter closes it), 202 still pending (it asks again later), 422 failed for good. */
   statusCode: 200 | 202 | 422
   state: 'granted' | 'pending' | 'failed'
   reason: string | null
 }
 
-const GRANTED: FulfilmentAnswer = { statusCode: 200, state: 'granted', reason: null }
+const GRANTED: FulfilmentDecision = { statusCode: 200, state: 'granted', reason: null }
 
-function fromState (state: FulfilmentState, failureReason: string | null): FulfilmentAnswer | null {
+function fromState (state: FulfilmentState, failureReason: string | null): FulfilmentDecision | null {
   if (state === 'granted') return GRANTED
   if (state === 'failed') return { statusCode: 422, state: 'failed', reason: failureReason ?? 'grant failed' }
   return null
@@ -23,7 +24,7 @@ function fromState (state: FulfilmentState, failureReason: string | null): Fulfi
  * 202 while it is queued, running or retrying; 422 when it failed for good, so that FirstPromoter's
  * retries end in `has_issues` for a human to see.
  */
-export async function answerFulfilment (opts: NormalizedOptions, recorded: FulfilmentStatus, log: FastifyBaseLogger): Promise<FulfilmentAnswer> {
+export async function answerFulfilment (opts: NormalizedOptions, recorded: FulfilmentStatus, log: FastifyBaseLogger): Promise<FulfilmentDecision> {
   const settledAlready = fromState(recorded.state, recorded.failureReason)
   if (settledAlready) return settledAlready
 

@@ -54,10 +54,28 @@ export function loggableError (err: unknown): string {
   return maskEmails(text.split('\n', 1)[0]!).slice(0, 500)
 }
 
+/** `value` with every occurrence of each of `secrets` replaced by `[REDACTED]`. */
 export function maskSecrets (value: string, secrets: readonly string[]): string {
   let out = value
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED)
   return out
+}
+
+/**
+ * The request URL with the secret segment masked, and any of `secrets` wherever else it appears
+ * (a mistyped path, a query string): the only form of it that may reach a log.
+ * @param prefix the route's full prefix, e.g. `/webhooks/firstpromoter`
+ */
+export function maskedUrl (url: string, prefix: string, secrets: readonly string[] = []): string {
+  if (!url.startsWith(prefix + '/')) return maskSecrets(url, secrets)
+  const rest = url.slice(prefix.length + 1)
+  const cut = rest.search(/[/?#]/)
+  return maskSecrets(`${prefix}/${REDACTED}${cut === -1 ? '' : rest.slice(cut)}`, secrets)
+}
+
+/** `text` (a framework error's message, which may quote the URL) with the URL and the secrets masked. */
+export function maskUrlIn (text: string, url: string, prefix: string, secrets: readonly string[]): string {
+  return maskSecrets(text.split(url).join(maskedUrl(url, prefix, secrets)), secrets)
 }
 
 function maskPath (node: unknown, path: readonly string[], i: number): void {

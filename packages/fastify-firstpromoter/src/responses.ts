@@ -1,4 +1,6 @@
+import { STATUS_CODES } from 'node:http'
 import { Type, type Static } from '@sinclair/typebox'
+import type { FieldError } from './validate.js'
 
 /** 200 for an ordinary event (and for an unknown type: stored, then ignored). */
 export const ReceivedSchema = Type.Object({
@@ -23,6 +25,29 @@ export const ErrorBodySchema = Type.Object({
   fulfilment_id: Type.Optional(Type.Number())
 })
 export type ErrorBody = Static<typeof ErrorBodySchema>
+
+/** An error whose status code is known: every constructor of `errors.ts`, and Fastify's own 4xx. */
+export interface StatusError {
+  statusCode: number
+  code: string
+  name: string
+  message: string
+}
+
+/**
+ * The body of every error answer, Fastify's shape: `error` is the status's reason phrase for our
+ * own and Fastify's errors (both are named `FastifyError`), else the error's name.
+ * @param errors the fields at fault, for a body that failed validation
+ */
+export function errorBody (err: StatusError, errors?: FieldError[] | null): ErrorBody {
+  return {
+    statusCode: err.statusCode,
+    code: err.code,
+    error: err.name === 'FastifyError' ? STATUS_CODES[err.statusCode] ?? 'Error' : err.name,
+    message: err.message,
+    ...(errors ? { errors } : {})
+  }
+}
 
 /**
  * Every 200 body, one object with optional fields: `anyOf` would make the serializer validate

@@ -54,10 +54,13 @@ export interface QuarantineEntry {
   bodyTruncated: boolean
 }
 
-export interface FulfilmentAnswer {
+/** An answer the route gave FirstPromoter for a fulfilment, as `noteAnswer` records it. */
+export interface FulfilmentAnswerNote {
   fulfilmentId: number
+  /** The delivery it answered (a re-fire has its own event id). */
   eventId: string
   statusCode: number
+  /** Why it failed, for a 422; else null. */
   reason: string | null
 }
 
@@ -82,7 +85,6 @@ export interface FirstPromoterStore {
   record: (delivery: Delivery, options?: RecordOptions) => Promise<RecordResult>
   /** Keeps a rejected body for a human. Best effort: the plugin logs a failure and answers anyway. */
   quarantine: (entry: QuarantineEntry) => Promise<void>
-  fulfilmentStatus: (id: number) => Promise<FulfilmentStatus | null>
   /**
    * Reads the fulfilment's state for the answer and, when it is not yet granted or failed, notes
    * atomically that FirstPromoter is being told "pending", so that a grant committing after this
@@ -95,7 +97,7 @@ export interface FirstPromoterStore {
    * answer: a store should retry a failed write for a while (idempotently) and reject only when it
    * gives up; the plugin then logs it.
    */
-  noteAnswer: (answer: FulfilmentAnswer) => Promise<void>
+  noteAnswer: (note: FulfilmentAnswerNote) => Promise<void>
 }
 
 export interface FirstPromoterDispatcher {

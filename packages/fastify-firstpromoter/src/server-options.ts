@@ -1,4 +1,4 @@
-import type { Server, ServerOptions } from 'node:http'
+import { STATUS_CODES, type Server, type ServerOptions } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
@@ -22,8 +22,6 @@ const FRAMEWORK_ANSWERS: Record<string, readonly [number, string]> = {
   FST_ERR_INVALID_URL: [400, 'The URL is not valid']
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 414: 'URI Too Long', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error' }
-
 /**
  * Fastify's `frameworkErrors` server option: answers the router's own errors (a malformed
  * percent-encoding, a path segment over `maxParamLength`) with a fixed reason, never the URL, and
@@ -33,7 +31,7 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Time
 export function frameworkErrors (error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const [statusCode, message] = FRAMEWORK_ANSWERS[error.code] ?? [500, 'Internal Server Error']
   req.log.info({ code: error.code, statusCode }, 'request refused before routing')
-  reply.code(statusCode).send({ statusCode, code: error.code, error: REASONS[statusCode], message })
+  reply.code(statusCode).send({ statusCode, code: error.code, error: STATUS_CODES[statusCode], message })
 }
 
 /**
@@ -50,8 +48,9 @@ export function clientErrorHandler (this: FastifyInstance, err: Error & { code?:
   // read) may already be on the wire.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
   if (socket.writable && inFlight?.headersSent !== true) {
-    const body = JSON.stringify({ statusCode, error: REASONS[statusCode], message: REASONS[statusCode] })
-    socket.write(`HTTP/1.1 ${statusCode} ${REASONS[statusCode]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+    const reason = STATUS_CODES[statusCode]
+    const body = JSON.stringify({ statusCode, error: reason, message: reason })
+    socket.write(`HTTP/1.1 ${statusCode} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
   }
   socket.destroy()
 }

@@ -24,7 +24,6 @@ export function memorySeams (grant: (id: number) => Promise<'granted' | 'failed'
       return { inboxId: duplicate ? null : inbox.size, duplicate, ...(fulfilment ? { fulfilment: { ...fulfilment } } : {}) }
     },
     async quarantine (entry) { quarantined.push(entry) },
-    async fulfilmentStatus (id) { return fulfilments.get(id) ?? null },
     async settleAnswer (id) { return fulfilments.get(id) ?? null },
     async noteAnswer (a) { answers.push({ fulfilmentId: a.fulfilmentId, statusCode: a.statusCode }) }
   }

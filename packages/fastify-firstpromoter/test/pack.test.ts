@@ -44,7 +44,7 @@ import fastifyFirstPromoter, { fastifyFirstPromoter as named, V1EnvelopeSchema }
 const rows = []
 const store = {
   async record (d) { rows.push(d); return { inboxId: rows.length, duplicate: false, ...(d.fulfilment ? { fulfilment: { id: d.fulfilment.id, state: 'granted', failureReason: null } } : {}) } },
-  async quarantine () {}, async fulfilmentStatus () { return null }, async settleAnswer () { return null }, async noteAnswer () {}
+  async quarantine () {}, async settleAnswer () { return null }, async noteAnswer () {}
 }
 const dispatcher = { async enqueueEvent () {}, async enqueueGrant () {}, async waitForGrant () {} }
 const app = Fastify()

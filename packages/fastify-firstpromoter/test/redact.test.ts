@@ -1,5 +1,5 @@
 import t from 'tap'
-import { MAX_DEPTH, NestingTooDeepError, REDACTED, maskUrl, redactInPlace } from '../src/redact.js'
+import { MAX_DEPTH, NestingTooDeepError, REDACTED, maskUrl, maskUrlIn, maskedUrl, redactInPlace } from '../src/redact.js'
 import { scrubRawBody } from '../src/scrub.js'
 
 const secret = 'url-secret-0123456789abcdef'
@@ -105,4 +105,19 @@ t.test('scrubRawBody keeps no credential in a body it cannot parse, whatever its
   // What holds no credential is kept as sent, so a human can still read the body.
   const plain = '{"event": {"id": 42, "type": "lead_signup"}, "data": {"email": "a@b.c", "note": "it\'s fine"'
   t.equal(scrubRawBody(plain, [secret]), plain, 'a body without credentials is unchanged')
+})
+
+t.test('maskedUrl: the secret segment of the route, and the secrets anywhere else in a URL', async (t) => {
+  const prefix = '/webhooks/firstpromoter'
+  t.equal(maskedUrl(`${prefix}/${secret}`, prefix, [secret]), `${prefix}/${REDACTED}`)
+  t.equal(maskedUrl(`${prefix}/anything-else?x=1`, prefix), `${prefix}/${REDACTED}?x=1`, 'whatever the segment holds')
+  t.equal(maskedUrl(`${prefix}/${secret}/more#frag`, prefix), `${prefix}/${REDACTED}/more#frag`)
+  t.equal(maskedUrl(`/other/${secret}?token=${secret}`, prefix, [secret]), `/other/${REDACTED}?token=${REDACTED}`, 'outside the route too')
+  t.equal(maskedUrl(prefix, prefix), prefix, 'the prefix alone has no secret')
+})
+
+t.test('maskUrlIn: a message quoting the URL has it masked', async (t) => {
+  const url = `/webhooks/firstpromoter/${secret}%zz`
+  const text = maskUrlIn(`'${url}' is not a valid url component (${secret})`, url, '/webhooks/firstpromoter', [secret])
+  t.equal(text, `'/webhooks/firstpromoter/${REDACTED}' is not a valid url component (${REDACTED})`)
 })

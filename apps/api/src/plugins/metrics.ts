@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { createSecretMatcher } from 'fastify-firstpromoter'
+import { errorReply } from '../error-reply.js'
+import { METRICS_UNAUTHORIZED } from '../errors.js'
 import type {} from '@fastify/swagger'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { eventTypeLabel, UNKNOWN_EVENT_TYPE } from './event-type-label.js'
@@ -20,7 +22,7 @@ function metricsAuth (token: string) {
     const header = req.headers.authorization ?? ''
     if (matches(header.startsWith('Bearer ') ? header.slice(7).trim() : undefined)) return
     reply.header('www-authenticate', 'Bearer realm="metrics"')
-    return reply.code(401).send({ statusCode: 401, code: 'METRICS_UNAUTHORIZED', error: 'Unauthorized', message: 'metrics token missing or wrong' })
+    return reply.code(401).send(errorReply(new METRICS_UNAUTHORIZED()))
   }
 }
 

@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { createSecretMatcher } from 'fastify-firstpromoter'
+import { errorReply } from '../../error-reply.js'
+import { ADMIN_AUTH_LIMITED, ADMIN_UNAUTHORIZED } from '../../errors.js'
 
 /** `fastify.createRateLimit(…)` of @fastify/rate-limit: counts one request per call, or peeks with `increment: false`. */
 export type FailureLimiter = (req: FastifyRequest, options?: { increment?: boolean }) => Promise<{ isAllowed: boolean, remaining?: number, ttlInSeconds?: number }>
@@ -29,12 +31,7 @@ export function adminAuth (token: string, failures: FailureLimiter) {
     const before = await failures(req, { increment: false })
     if (spent(before)) {
       const retryAfter = Math.max(1, before.ttlInSeconds ?? 1)
-      return reply.code(429).header('retry-after', retryAfter).send({
-        statusCode: 429,
-        code: 'ADMIN_AUTH_LIMITED',
-        error: 'Too Many Requests',
-        message: `too many failed admin authentications from this address; retry in ${retryAfter} s`
-      })
+      return reply.code(429).header('retry-after', retryAfter).send(errorReply(new ADMIN_AUTH_LIMITED(retryAfter)))
     }
     const given = presentedToken(req.headers.authorization ?? '')
     if (matches(given)) return
@@ -43,6 +40,6 @@ export function adminAuth (token: string, failures: FailureLimiter) {
       if (spent(after)) req.log.warn({ remoteAddress: req.ip, retryAfterSeconds: after.ttlInSeconds }, 'failed admin authentications from this address reached the limit; its admin requests are refused until the window ends')
     }
     reply.header('www-authenticate', 'Basic realm="firstpromoter-admin", charset="UTF-8"')
-    return reply.code(401).send({ statusCode: 401, code: 'ADMIN_UNAUTHORIZED', error: 'Unauthorized', message: 'admin token missing or wrong' })
+    return reply.code(401).send(errorReply(new ADMIN_UNAUTHORIZED()))
   }
 }

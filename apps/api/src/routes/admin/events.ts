@@ -2,7 +2,9 @@ import { getEvent, getFulfilment, listAnswers, listEvents } from '@fp-webhooks/d
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { replayEvent } from '../../operations/replay.js'
-import { IdParams, notFound, withErrors } from './schemas.js'
+import { errorReply } from '../../error-reply.js'
+import { ADMIN_NOT_FOUND } from '../../errors.js'
+import { IdParams, withErrors } from './schemas.js'
 
 export async function eventRoutes (fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -36,7 +38,7 @@ export async function eventRoutes (fastify: FastifyInstance): Promise<void> {
     schema: { summary: 'One event: its redacted payload and processing history', params: IdParams, response: withErrors }
   }, async (req, reply) => {
     const event = await getEvent(fastify.db.db, req.params.id)
-    if (!event) return reply.code(404).send(notFound(`event ${req.params.id}`))
+    if (!event) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`event ${req.params.id}`)))
     const fulfilmentId = event.eventType === 'fulfilment_pending' ? Number((event.payload as { data?: { id?: unknown } } | null)?.data?.id) : NaN
     const fulfilment = Number.isSafeInteger(fulfilmentId) ? await getFulfilment(fastify.db.db, fulfilmentId) : undefined
     return {
@@ -50,7 +52,7 @@ export async function eventRoutes (fastify: FastifyInstance): Promise<void> {
     schema: { summary: 'Replay an event through the normal path (never grants twice)', params: IdParams, response: withErrors }
   }, async (req, reply) => {
     const result = await replayEvent(fastify.db.db, fastify.queue, req.params.id)
-    if (!result) return reply.code(404).send(notFound(`event ${req.params.id}`))
+    if (!result) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`event ${req.params.id}`)))
     req.log.info({ replay: result }, 'admin: event replayed')
     return reply.code(202).send(result)
   })

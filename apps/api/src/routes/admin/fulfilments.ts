@@ -3,7 +3,9 @@ import { RECONCILE_JOB_ID } from '@fp-webhooks/queue'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { retryFulfilment } from '../../operations/replay.js'
-import { IdParams, notFound, withErrors } from './schemas.js'
+import { errorReply } from '../../error-reply.js'
+import { ADMIN_NOT_FOUND, ADMIN_NOT_RETRYABLE, ADMIN_RECONCILE_NOT_CONFIGURED } from '../../errors.js'
+import { IdParams, withErrors } from './schemas.js'
 
 export interface FulfilmentRoutesOptions {
   /** FP_API_KEY is set: reconciliation can list FirstPromoter's pending payouts. */
@@ -27,7 +29,7 @@ export async function fulfilmentRoutes (fastify: FastifyInstance, opts: Fulfilme
     schema: { summary: 'A fulfilment: its state and every answer FirstPromoter got', params: IdParams, response: withErrors }
   }, async (req, reply) => {
     const fulfilment = await getFulfilment(fastify.db.db, req.params.id)
-    if (!fulfilment) return reply.code(404).send(notFound(`fulfilment ${req.params.id}`))
+    if (!fulfilment) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`fulfilment ${req.params.id}`)))
     return { fulfilment, answers: await listAnswers(fastify.db.db, fulfilment.id) }
   })
 
@@ -35,8 +37,8 @@ export async function fulfilmentRoutes (fastify: FastifyInstance, opts: Fulfilme
     schema: { summary: 'Retry a failed fulfilment, or run a retrying grant now (after fixing its cause)', params: IdParams, response: withErrors }
   }, async (req, reply) => {
     const result = await retryFulfilment(fastify.db.db, fastify.queue, req.params.id)
-    if (!result) return reply.code(404).send(notFound(`fulfilment ${req.params.id}`))
-    if (!result.retried) return reply.code(409).send({ statusCode: 409, code: 'ADMIN_NOT_RETRYABLE', error: 'Conflict', message: `fulfilment ${req.params.id} is ${result.state}: nothing to retry` })
+    if (!result) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`fulfilment ${req.params.id}`)))
+    if (!result.retried) return reply.code(409).send(errorReply(new ADMIN_NOT_RETRYABLE(req.params.id, result.state)))
     req.log.info({ fulfilmentId: req.params.id }, 'admin: fulfilment retried')
     return reply.code(202).send(result)
   })
@@ -45,9 +47,9 @@ export async function fulfilmentRoutes (fastify: FastifyInstance, opts: Fulfilme
     schema: { summary: 'Run reconciliation against FirstPromoter now (the worker runs it; needs FP_API_KEY)', response: withErrors }
   }, async (req, reply) => {
     if (!opts.reconcileConfigured) {
-      const message = 'reconciliation needs FP_API_KEY (the v1 payouts list); set it for the api and the worker'
-      req.log.warn({ reason: message }, 'admin: reconcile refused')
-      return reply.code(409).send({ statusCode: 409, code: 'ADMIN_RECONCILE_NOT_CONFIGURED', error: 'Conflict', message })
+      const refused = new ADMIN_RECONCILE_NOT_CONFIGURED()
+      req.log.warn({ reason: refused.message }, 'admin: reconcile refused')
+      return reply.code(refused.statusCode).send(errorReply(refused))
     }
     const queued = await fastify.queue.jobs.reconcile()
     return reply.code(202).send({ queued: true, already_queued: queued === 'already-queued', job_id: RECONCILE_JOB_ID })

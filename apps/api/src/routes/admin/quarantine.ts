@@ -1,7 +1,9 @@
 import { getQuarantined, listQuarantine, markResubmitted } from '@fp-webhooks/db'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { IdParams, notFound, withErrors } from './schemas.js'
+import { errorReply } from '../../error-reply.js'
+import { ADMIN_NOT_FOUND, ADMIN_NO_BODY } from '../../errors.js'
+import { IdParams, withErrors } from './schemas.js'
 
 export async function quarantineRoutes (fastify: FastifyInstance, opts: { webhookUrl: string }): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -19,11 +21,11 @@ export async function quarantineRoutes (fastify: FastifyInstance, opts: { webhoo
     }
   }, async (req, reply) => {
     const entry = await getQuarantined(fastify.db.db, req.params.id)
-    if (!entry) return reply.code(404).send(notFound(`quarantined delivery ${req.params.id}`))
+    if (!entry) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`quarantined delivery ${req.params.id}`)))
     const corrected = req.body?.body
     const payload = corrected !== undefined ? JSON.stringify(corrected) : entry.body
     if (payload === null || payload === undefined) {
-      return reply.code(409).send({ statusCode: 409, code: 'ADMIN_NO_BODY', error: 'Conflict', message: 'this delivery kept no body (it was too large); send a corrected body' })
+      return reply.code(409).send(errorReply(new ADMIN_NO_BODY()))
     }
     // Through the real route, so validation, redaction, dedupe and the protocol all apply.
     const res = await fastify.inject({ method: 'POST', url: opts.webhookUrl, headers: { 'content-type': 'application/json' }, payload })
