@@ -1,4 +1,4 @@
-import type { Db, Sql } from '@fp-webhooks/db'
+import type { Db } from '@fp-webhooks/db'
 import type { HandlerRegistry } from 'fastify-firstpromoter'
 import type { Logger } from 'pino'
 import type { GrantFunctions } from './grants.js'
@@ -8,8 +8,6 @@ import type { PayoutSource } from './reconcile.js'
 /** What every processor gets: plain values and functions, so tests can build them directly. */
 export interface WorkerDeps {
   db: Db
-  /** The postgres.js client under `db`, for the prepared hot-path statements. */
-  sql: Sql
   log: Logger
   grants: GrantFunctions
   ledgerUnits: ReadonlySet<string>

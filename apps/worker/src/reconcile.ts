@@ -48,7 +48,7 @@ export async function reconcile (
       }
     } else if (existing.state !== 'failed') {
       // FirstPromoter still sees it pending: once granted, it must be closed.
-      await settleAnswer(deps.db.$client, facts.id)
+      await settleAnswer(deps.db, facts.id)
       await deps.enqueueGrant(facts.id)
       report.requeued++
     }

@@ -87,7 +87,6 @@ export async function createWorker (options: CreateWorkerOptions) {
   const retryDelay = (attemptsMade: number) => grantRetryDelay(attemptsMade, options.grantRetry)
   const deps: WorkerDeps = {
     db: options.db,
-    sql: options.db.$client,
     log,
     grants: options.grants ?? {},
     ledgerUnits: new Set(options.ledgerUnits ?? DEFAULT_LEDGER_UNITS),

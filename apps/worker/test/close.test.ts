@@ -19,7 +19,7 @@ async function pendingPayout (ctx: TestContext, fake: FakeFirstPromoter, answere
   fake.addPayout({ id: f.id, amount: f.amount, unit: f.unit, promoter: { id: f.promoterId!, cust_id: '', email: null } })
   if (answeredPending) {
     // What the api does when it answers 202: the fulfilment is not granted yet.
-    const status = await settleAnswer(ctx.db.$client, f.id)
+    const status = await settleAnswer(ctx.db, f.id)
     if (status?.state !== 'pending') throw new Error('expected a pending fulfilment')
   }
   return f

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { getBalance, insertEvent } from '@fp-webhooks/db'
+import { createPostgresStore, getBalance } from '@fp-webhooks/db'
 import { startFakeFirstPromoter } from '@fp-webhooks/firstpromoter-api/fake'
 import { fixture, fulfilment, ledgerCount, seedFulfilment, setup, sleep, startWorker, uniqueId, waitFor, waitForState } from './helper.js'
 
@@ -10,12 +10,13 @@ t.test('the sweeper enqueues work stored without a job, once', async (t) => {
   await Promise.all(worker.workers.slice(0, 2).map((w) => w.pause()))
 
   // Stored while Redis was away (the api answered anyway): rows, no jobs.
+  const store = createPostgresStore(ctx.db)
   const inboxIds: number[] = []
   for (const type of ['lead_signup', 'lead_cancelled']) {
     const env = fixture(`${type}.json`)
     env.event.id = uniqueId()
-    const id = await insertEvent(ctx.db, { source: 'v1', eventId: String(env.event.id), eventType: type, eventCreatedAt: new Date(env.event.created_at), payload: env })
-    inboxIds.push(id!)
+    const { inboxId } = await store.record({ source: 'v1', eventId: String(env.event.id), eventType: type, eventCreatedAt: new Date(env.event.created_at), dedupeKey: null, payload: env })
+    inboxIds.push(inboxId!)
   }
   const fulfilments = [
     await seedFulfilment(ctx.db, { unit: 'free_months', amount: 2 }),

@@ -3,7 +3,7 @@ import postgres from 'postgres'
 import * as schema from './schema.js'
 
 export type Sql = postgres.Sql
-/** Drizzle over postgres.js; `$client` is the postgres.js client, for prepared hot-path statements. */
+/** Drizzle over postgres.js; `$client` is the postgres.js pool. Queries take a `Db` or a `Tx`, never the pool. */
 export type Db = PostgresJsDatabase<typeof schema> & { $client: Sql }
 /** A transaction handle, as passed to `db.transaction(async (tx) => …)`. Queries accept either. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
@@ -21,7 +21,7 @@ export interface CreateDbOptions {
 /**
  * Opens a postgres.js pool and wraps it in Drizzle.
  * @param url a postgres:// connection string
- * @returns the Drizzle db, the raw postgres.js `sql`, and `close()` which ends the pool
+ * @returns the Drizzle db, the postgres.js pool `sql` (for checks and tests), and `close()` which ends the pool
  */
 export function createDb (url: string, options: CreateDbOptions = {}) {
   const sql = postgres(url, {

@@ -1,9 +1,10 @@
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import type { FulfilmentFacts, FulfilmentStatus } from 'fastify-firstpromoter'
-import { unlessAborted } from './abortable.js'
-import type { DbOrTx, Sql } from './client.js'
+import { apiCloseAfterGrant, closeDueNow, closePending } from './api-close.js'
+import type { DbOrTx } from './client.js'
+import { prepared } from './prepared.js'
 import { fulfilmentAnswers, fulfilments, type ApiCloseState, type FulfilmentState } from './schema.js'
-import { storableRow, storableTimestamp } from './storable.js'
+import { storableRow } from './storable.js'
 
 export type Fulfilment = typeof fulfilments.$inferSelect
 
@@ -12,6 +13,10 @@ const statusColumns = {
   state: fulfilments.state,
   failureReason: fulfilments.failureReason
 }
+
+const readStatus = prepared<{ id: number }, { state: FulfilmentState, failureReason: string | null }>((value) => sql`
+  select ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason"
+  from ${fulfilments} where ${fulfilments.id} = ${value('id')}`)
 
 /**
  * Inserts the fulfilment unless it exists; a fulfilment's facts never change once recorded.
@@ -35,9 +40,10 @@ export async function upsertFulfilment (
   return existing
 }
 
+/** A fulfilment's state, as one prepared statement: the store reads it for a repeated delivery. */
 export async function getFulfilmentStatus (db: DbOrTx, id: number): Promise<FulfilmentStatus | null> {
-  const rows = await db.select(statusColumns).from(fulfilments).where(eq(fulfilments.id, id))
-  return rows[0] ?? null
+  const rows = await readStatus(db, { id })
+  return rows[0] ? { id, ...rows[0] } : null
 }
 
 export async function getFulfilment (db: DbOrTx, id: number): Promise<Fulfilment | undefined> {
@@ -52,10 +58,8 @@ export async function markGranting (db: DbOrTx, id: number): Promise<void> {
 }
 
 /**
- * What a grant means for the API close, decided in the grant's own statement. `closeDue`: close
- * now, FirstPromoter was told "pending". With API credentials, a fulfilment whose answer is not
- * yet known to be 200 (`awaiting_answer`) also gets `api_close = 'pending'`: the sweeper closes it
- * after a grace period unless the 200 is noted first (`recordAnswer`).
+ * What a grant means for the API close, decided in the grant's own statement (see `api-close.ts`).
+ * `closeDue`: close now, FirstPromoter was told "pending".
  */
 export interface GrantCloseOutcome { closeDue: boolean }
 
@@ -68,11 +72,11 @@ export async function markGranted (db: DbOrTx, id: number, closeViaApi: boolean)
       updatedAt: new Date(),
       lastError: null,
       failureReason: null,
-      apiClose: sql`case when ${closeViaApi}::boolean and (${fulfilments.answeredPending} or ${fulfilments.awaitingAnswer}) then 'pending' else ${fulfilments.apiClose} end`
+      apiClose: apiCloseAfterGrant(closeViaApi)
     })
     .where(eq(fulfilments.id, id))
     .returning({ apiClose: fulfilments.apiClose, answeredPending: fulfilments.answeredPending })
-  return { closeDue: rows[0]?.apiClose === 'pending' && rows[0].answeredPending }
+  return { closeDue: rows[0] !== undefined && closeDueNow(rows[0]) }
 }
 
 /**
@@ -123,7 +127,7 @@ export async function setApiClose (db: DbOrTx, id: number, state: ApiCloseState,
 export async function listStaleCloses (db: DbOrTx, olderThanMs: number, limit: number) {
   return db.select({ id: fulfilments.id }).from(fulfilments)
     .where(and(
-      eq(fulfilments.apiClose, 'pending'),
+      closePending,
       eq(fulfilments.state, 'granted'),
       lt(fulfilments.updatedAt, new Date(Date.now() - olderThanMs))
     ))
@@ -164,88 +168,13 @@ export async function countFulfilmentsByUnitAndState (db: DbOrTx) {
 
 export interface GrantView { id: number, unit: string, amount: number, state: FulfilmentState, apiClose: ApiCloseState, answeredPending: boolean }
 
+const readForGrant = prepared<{ id: number }, { unit: string, amount: string, state: FulfilmentState, apiClose: ApiCloseState, answeredPending: boolean }>((value) => sql`
+  select ${fulfilments.unit} as "unit", ${fulfilments.amount} as "amount", ${fulfilments.state} as "state",
+    ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending"
+  from ${fulfilments} where ${fulfilments.id} = ${value('id')}`)
+
 /** What a grant job needs to choose its path, as one prepared statement (the grant hot path). */
-export async function getFulfilmentForGrant (sql: Sql, id: number): Promise<GrantView | undefined> {
-  const rows = await sql<Array<{ unit: string, amount: string, state: FulfilmentState, api_close: ApiCloseState, answered_pending: boolean }>>`
-    select unit, amount::text as amount, state, api_close, answered_pending from fulfilments where id = ${id}`
-  const row = rows[0]
-  return row ? { id, unit: row.unit, amount: Number(row.amount), state: row.state, apiClose: row.api_close, answeredPending: row.answered_pending } : undefined
-}
-
-/**
- * A `fulfilment_pending` delivery in one prepared statement: the inbox row and the fulfilment
- * (inserted unless known) commit together. The fulfilment path's hot write. A new fulfilment is
- * marked `awaiting_answer` here, before any answer: until a 200 is noted, FirstPromoter may think
- * it pending, whatever happens to the statements after this one.
- * @returns the inbox id (null for a duplicate delivery) and the fulfilment's status
- */
-export async function recordFulfilmentPrepared (
-  sql: Sql,
-  event: { source: 'v1' | 'v2', eventId: string, eventType: string, eventCreatedAt: Date | null, payloadJson: string },
-  facts: FulfilmentFacts,
-  signal?: AbortSignal
-): Promise<{ inboxId: number | null, status: FulfilmentStatus }> {
-  const rows = await unlessAborted(sql<Array<{ inbox_id: string | null, state: FulfilmentState | null, failure_reason: string | null }>>`
-    with ev as (
-      insert into webhook_events (source, event_id, event_type, event_created_at, payload)
-      values (${event.source}, ${event.eventId}, ${event.eventType}, ${storableTimestamp(event.eventCreatedAt)?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
-      on conflict do nothing
-      returning id
-    ), f as (
-      insert into fulfilments (id, unit, amount, beneficiary, promoter_id, cust_id, promoter_email, first_event_id, awaiting_answer)
-      values (${facts.id}, ${facts.unit}, ${facts.amount}, ${facts.beneficiary}, ${facts.promoterId}, ${facts.custId}, ${facts.promoterEmail}, ${event.eventId}, true)
-      on conflict (id) do nothing
-      returning state, failure_reason
-    )
-    select (select id::text from ev) as inbox_id, (select state from f) as state, (select failure_reason from f) as failure_reason`, signal)
-  const row = rows[0]!
-  const inboxId = row.inbox_id === null ? null : Number(row.inbox_id)
-  if (row.state !== null) return { inboxId, status: { id: facts.id, state: row.state, failureReason: row.failure_reason } }
-  // Known already: its state is read in a new statement, which sees a concurrent insert's commit.
-  const known = await sql<Array<{ state: FulfilmentState, failure_reason: string | null }>>`select state, failure_reason from fulfilments where id = ${facts.id}`
-  /* c8 ignore next -- the row exists: the insert above conflicted with it */
-  if (!known[0]) throw new Error(`fulfilment ${facts.id} vanished`)
-  return { inboxId, status: { id: facts.id, state: known[0].state, failureReason: known[0].failure_reason } }
-}
-
-/**
- * The state to answer with. A fulfilment not yet granted or failed is marked `answeredPending` in
- * the same statement; the row lock makes this wait for a grant committing at that moment, so either
- * the grant sees the mark (and closes through the API at once) or this sees the grant (and the
- * answer is 200). It only ever adds the mark: a settle that reaches the server after the plugin gave
- * up (and answered 202) cannot hide that 202; `awaiting_answer`, set when recording, covers it.
- * One prepared statement.
- */
-export async function settleAnswer (sql: Sql, id: number): Promise<FulfilmentStatus | null> {
-  const rows = await sql<Array<{ state: FulfilmentState, failure_reason: string | null }>>`
-    update fulfilments set answered_pending = answered_pending or state in ('pending', 'granting')
-    where id = ${id} returning state, failure_reason`
-  return rows[0] ? { id, state: rows[0].state, failureReason: rows[0].failure_reason } : null
-}
-
-export interface AnswerNote { fulfilmentId: number, eventId: string | null, statusCode: number, reason: string | null, answeredAt: Date }
-
-/**
- * Appends an answer to the fulfilment's history, once per (fulfilment, event, time): safe to retry.
- * A 200 also tells the fulfilment that FirstPromoter closes it itself: no longer `awaiting_answer`,
- * and an API close not yet sent is no longer needed. One prepared statement.
- */
-export async function recordAnswer (sql: Sql, answer: AnswerNote): Promise<void> {
-  const at = answer.answeredAt.toISOString()
-  await sql`
-    with note as (
-      insert into fulfilment_answers (fulfilment_id, event_id, status_code, reason, answered_at)
-      select ${answer.fulfilmentId}, ${answer.eventId}, ${answer.statusCode}, ${answer.reason}, ${at}::timestamptz
-      where not exists (
-        select 1 from fulfilment_answers
-        where fulfilment_id = ${answer.fulfilmentId} and answered_at = ${at}::timestamptz and event_id is not distinct from ${answer.eventId}
-      )
-    ), told_done as (
-      update fulfilments set
-        awaiting_answer = false,
-        api_close = case when api_close = 'pending' then 'not_needed' else api_close end,
-        updated_at = now()
-      where id = ${answer.fulfilmentId} and ${answer.statusCode}::int = 200 and (awaiting_answer or api_close = 'pending')
-    )
-    select 1`
+export async function getFulfilmentForGrant (db: DbOrTx, id: number): Promise<GrantView | undefined> {
+  const [row] = await readForGrant(db, { id })
+  return row ? { id, ...row, amount: Number(row.amount) } : undefined
 }

@@ -1,6 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm'
-import type { DbOrTx, Sql } from './client.js'
-import { ledgerEntries } from './schema.js'
+import { apiCloseAfterGrant, closeDueNow } from './api-close.js'
+import type { DbOrTx } from './client.js'
+import { assignments, name, prepared } from './prepared.js'
+import { fulfilments, ledgerEntries, type ApiCloseState } from './schema.js'
 
 export type LedgerEntry = typeof ledgerEntries.$inferSelect
 export type NewLedgerEntry = typeof ledgerEntries.$inferInsert
@@ -22,15 +24,6 @@ export async function getBalance (db: DbOrTx, beneficiary: string, unit: string)
   return Number(rows[0]?.total ?? 0)
 }
 
-/** Every unit's balance of one beneficiary. */
-export async function getBalances (db: DbOrTx, beneficiary: string): Promise<Record<string, number>> {
-  const rows = await db.select({ unit: ledgerEntries.unit, total: sql<string>`sum(${ledgerEntries.amount})` })
-    .from(ledgerEntries)
-    .where(eq(ledgerEntries.beneficiary, beneficiary))
-    .groupBy(ledgerEntries.unit)
-  return Object.fromEntries(rows.map((r) => [r.unit, Number(r.total)]))
-}
-
 export async function countLedgerEntries (db: DbOrTx, fulfilmentId: number): Promise<number> {
   const rows = await db.select({ n: sql<number>`count(*)::int` }).from(ledgerEntries).where(eq(ledgerEntries.fulfilmentId, fulfilmentId))
   return rows[0]?.n ?? 0
@@ -43,32 +36,47 @@ export interface LedgerGrantResult {
   closeDue: boolean
 }
 
+/** The fulfilment's columns its ledger row copies: ledger column ← fulfilment column. */
+const copied = [
+  [ledgerEntries.fulfilmentId, fulfilments.id],
+  [ledgerEntries.beneficiary, fulfilments.beneficiary],
+  [ledgerEntries.promoterId, fulfilments.promoterId],
+  [ledgerEntries.custId, fulfilments.custId],
+  [ledgerEntries.unit, fulfilments.unit],
+  [ledgerEntries.amount, fulfilments.amount]
+] as const
+
+const grant = prepared<{ id: number, closeViaApi: boolean }, { apiClose: ApiCloseState, answeredPending: boolean }>((value) => sql`
+  with f as (
+    select ${sql.join(copied.map(([, from]) => from), sql`, `)} from ${fulfilments}
+    where ${fulfilments.id} = ${value('id')} and ${fulfilments.state} in ('pending', 'granting')
+  ), entry as (
+    insert into ${ledgerEntries} (${sql.join(copied.map(([to]) => name(to)), sql`, `)})
+    select ${sql.join(copied.map(([, from]) => name(from)), sql`, `)} from f
+    on conflict (${name(ledgerEntries.fulfilmentId)}) do nothing
+    returning ${name(ledgerEntries.fulfilmentId)}
+  )
+  update ${fulfilments} set ${assignments(fulfilments, {
+    state: sql`'granted'`,
+    grantedAt: sql`now()`,
+    updatedAt: sql`now()`,
+    lastError: sql`null`,
+    failureReason: sql`null`,
+    attempts: sql`${fulfilments.attempts} + 1`,
+    apiClose: apiCloseAfterGrant(value('closeViaApi'))
+  })}
+  from entry where ${fulfilments.id} = entry.${name(ledgerEntries.fulfilmentId)}
+  returning ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending"`)
+
 /**
  * The built-in grant in one statement: read the fulfilment if still pending, write its ledger row,
  * mark it granted. One statement is one transaction, so it is all-or-nothing; a concurrent grant
  * of the same fulfilment waits on the unique ledger row and then finds it taken. The fulfilment row
- * is locked only by the final update, which also reads whether FirstPromoter was told "pending"
- * (see `settleAnswer`) or has not been told it is done (`awaiting_answer`, see `markGranted`).
+ * is locked only by the final update, which also decides the API close (see `api-close.ts`).
  * Runs as a prepared statement: one round trip.
- * @param sql the postgres.js client (`createDb(url).sql`)
+ * @param db the pool, or the caller's transaction
  */
-export async function grantFromLedger (sql: Sql, fulfilmentId: number, closeViaApi: boolean): Promise<LedgerGrantResult> {
-  const rows = await sql<Array<{ api_close: string, answered_pending: boolean }>>`
-    with f as (
-      select id, beneficiary, promoter_id, cust_id, unit, amount from fulfilments
-      where id = ${fulfilmentId} and state in ('pending', 'granting')
-    ), entry as (
-      insert into ledger_entries (fulfilment_id, beneficiary, promoter_id, cust_id, unit, amount)
-      select id, beneficiary, promoter_id, cust_id, unit, amount from f
-      on conflict (fulfilment_id) do nothing
-      returning fulfilment_id
-    )
-    update fulfilments set
-      state = 'granted', granted_at = now(), updated_at = now(), last_error = null, failure_reason = null,
-      attempts = fulfilments.attempts + 1,
-      api_close = case when ${closeViaApi}::boolean and (fulfilments.answered_pending or fulfilments.awaiting_answer) then 'pending' else fulfilments.api_close end
-    from entry where fulfilments.id = entry.fulfilment_id
-    returning fulfilments.api_close, fulfilments.answered_pending`
-  const row = rows[0]
-  return { grantedNow: row !== undefined, closeDue: row?.api_close === 'pending' && row.answered_pending }
+export async function grantFromLedger (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean): Promise<LedgerGrantResult> {
+  const [row] = await grant(db, { id: fulfilmentId, closeViaApi })
+  return { grantedNow: row !== undefined, closeDue: row !== undefined && closeDueNow(row) }
 }

@@ -1,6 +1,7 @@
-import { sql, type SQL } from 'drizzle-orm'
+import { getTableColumns, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { DbOrTx } from './client.js'
+import { name } from './prepared.js'
 import { leads, promoters, rewards } from './schema.js'
 import { storableRow, type UnstorableValue } from './storable.js'
 
@@ -14,16 +15,17 @@ export type RewardRow = typeof rewards.$inferInsert
  * or twice, end in the same state.
  */
 function newer (table: PgTable & { sourceAt: PgColumn, sourceEventId: PgColumn }): SQL {
-  return sql`(excluded.source_at, excluded.source_event_id) > (${table.sourceAt}, ${table.sourceEventId})`
+  return sql`(excluded.${name(table.sourceAt)}, excluded.${name(table.sourceEventId)}) > (${table.sourceAt}, ${table.sourceEventId})`
 }
 
-/** `set` for an upsert: every given column takes the incoming value. */
-function takeAll<T extends Record<string, unknown>> (row: T, except: readonly string[] = []): Record<string, SQL> {
+/** `set` for an upsert: every column given in `row` (but the key) takes the incoming value. */
+function takeAll (table: PgTable, row: Record<string, unknown>): Record<string, SQL> {
+  const columns = getTableColumns(table)
   const out: Record<string, SQL> = {}
   for (const key of Object.keys(row)) {
-    if (key === 'id' || except.includes(key)) continue
-    const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
-    out[key] = sql.raw(`excluded."${snake}"`)
+    const column = columns[key]
+    if (key === 'id' || !column) continue
+    out[key] = sql`excluded.${name(column)}`
   }
   out.updatedAt = sql`now()`
   return out
@@ -38,7 +40,7 @@ export async function upsertPromoter (db: DbOrTx, input: PromoterRow): Promise<U
   const unstorable: UnstorableValue[] = []
   const { campaignId: _c, acceptedAt: _a, acceptedEventId: _e, ...versioned } = storableRow(promoters, input, unstorable)
   await db.insert(promoters).values(versioned)
-    .onConflictDoUpdate({ target: promoters.id, set: takeAll(versioned), setWhere: newer(promoters) })
+    .onConflictDoUpdate({ target: promoters.id, set: takeAll(promoters, versioned), setWhere: newer(promoters) })
   return unstorable
 }
 
@@ -59,7 +61,7 @@ export async function upsertLead (db: DbOrTx, input: LeadRow): Promise<Unstorabl
   const row = storableRow(leads, input, unstorable)
   const { firstPaymentAt, ...versioned } = row
   await db.insert(leads).values({ ...versioned, firstPaymentAt })
-    .onConflictDoUpdate({ target: leads.id, set: takeAll(versioned), setWhere: newer(leads) })
+    .onConflictDoUpdate({ target: leads.id, set: takeAll(leads, versioned), setWhere: newer(leads) })
   if (firstPaymentAt) {
     // The earliest first payment wins whatever the order; `least` ignores a null. ISO string: see above.
     await db.update(leads).set({ firstPaymentAt: sql`least(${leads.firstPaymentAt}, ${firstPaymentAt.toISOString()}::timestamptz)` })
@@ -72,6 +74,6 @@ export async function upsertReward (db: DbOrTx, input: RewardRow): Promise<Unsto
   const unstorable: UnstorableValue[] = []
   const row = storableRow(rewards, input, unstorable)
   await db.insert(rewards).values(row)
-    .onConflictDoUpdate({ target: rewards.id, set: takeAll(row), setWhere: newer(rewards) })
+    .onConflictDoUpdate({ target: rewards.id, set: takeAll(rewards, row), setWhere: newer(rewards) })
   return unstorable
 }

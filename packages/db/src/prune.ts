@@ -1,5 +1,5 @@
 import { and, inArray, isNull, lt, sql } from 'drizzle-orm'
-import type { Db } from './client.js'
+import type { DbOrTx } from './client.js'
 import { fulfilments, leads, promoters, quarantine, webhookEvents } from './schema.js'
 
 export interface PruneReport {
@@ -13,9 +13,9 @@ export interface PruneReport {
 /**
  * Drops what is old and personal; keeps what proves grants. Inbox payloads of finished events,
  * quarantined bodies, and emails/profiles in fulfilments and projections last touched before
- * `before` are removed. The ledger and every id are kept.
+ * `before` are removed. The ledger and every id are kept. In a caller's transaction, a savepoint.
  */
-export async function prune (db: Db, before: Date): Promise<PruneReport> {
+export async function prune (db: DbOrTx, before: Date): Promise<PruneReport> {
   return db.transaction(async (tx) => {
     const payloads = await tx.update(webhookEvents)
       .set({ payload: null, prunedAt: new Date() })

@@ -18,8 +18,9 @@ export async function getQuarantined (db: DbOrTx, id: number): Promise<Quarantin
   return rows[0]
 }
 
-export async function markResubmitted (db: DbOrTx, id: number, eventId: number | null): Promise<void> {
-  await db.update(quarantine).set({ resubmittedAt: new Date(), resubmittedEventId: eventId }).where(eq(quarantine.id, id))
+/** Notes that the delivery was sent through the webhook route again and accepted. */
+export async function markResubmitted (db: DbOrTx, id: number): Promise<void> {
+  await db.update(quarantine).set({ resubmittedAt: new Date() }).where(eq(quarantine.id, id))
 }
 
 export async function countQuarantine (db: DbOrTx): Promise<number> {

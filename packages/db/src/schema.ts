@@ -55,8 +55,7 @@ export const quarantine = pgTable('quarantine', {
   bodySize: integer('body_size').notNull(),
   body: text('body'),
   bodyTruncated: boolean('body_truncated').notNull().default(false),
-  resubmittedAt: tstz('resubmitted_at'),
-  resubmittedEventId: bigint('resubmitted_event_id', { mode: 'number' })
+  resubmittedAt: tstz('resubmitted_at')
 }, (t) => [index('quarantine_received_idx').on(t.receivedAt)])
 
 export type FulfilmentState = 'pending' | 'granting' | 'granted' | 'failed'

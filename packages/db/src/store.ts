@@ -1,10 +1,136 @@
-import type { FirstPromoterStore, FulfilmentFacts, RecordResult } from 'fastify-firstpromoter'
-import type { Db } from './client.js'
-import { recordAnswer, recordFulfilmentPrepared, settleAnswer } from './fulfilments.js'
+import { sql } from 'drizzle-orm'
+import type { FirstPromoterStore, FulfilmentFacts, FulfilmentStatus, RecordResult } from 'fastify-firstpromoter'
+import { apiCloseAfterAnswered200, changedByAnswered200 } from './api-close.js'
+import { getFulfilmentStatus } from './fulfilments.js'
+import type { Db, DbOrTx } from './client.js'
+import { assignments, insertValues, name, prepared, type Value } from './prepared.js'
 import { insertQuarantine } from './quarantine.js'
 import { retryTransient } from './retry.js'
-import { storableJson, storableJsonText, storableString } from './storable.js'
-import { insertEventPrepared } from './webhook-events.js'
+import { fulfilmentAnswers, fulfilments, webhookEvents, type FulfilmentState } from './schema.js'
+import { storableJson, storableJsonText, storableString, storableTimestamp } from './storable.js'
+
+/*
+ * The store's own statements, each one prepared statement (one round trip): the plugin waits on
+ * them while FirstPromoter waits for its answer.
+ */
+
+// Named by the seam they come through, whatever the plugin calls their types.
+type Delivery = Parameters<FirstPromoterStore['record']>[0]
+type Answer = Parameters<FirstPromoterStore['noteAnswer']>[0]
+
+interface InboxValues {
+  source: 'v1' | 'v2'
+  eventId: string
+  eventType: string
+  /** A time Postgres cannot store is left out (`storableTimestamp`): the event is never refused for it. */
+  eventCreatedAt: Date | null
+  /** The payload as JSON text, serialised once (`storableJsonText`). */
+  payloadJson: string
+}
+
+/** The inbox row's columns, shared by both record statements. */
+const inboxRow = (value: Value<InboxValues>) => ({
+  source: value('source'),
+  eventId: value('eventId'),
+  eventType: value('eventType'),
+  eventCreatedAt: sql`${value('eventCreatedAt')}::timestamptz`,
+  payload: sql`${value('payloadJson')}::jsonb`
+})
+
+/** An ordinary event's inbox row, unless one with the same (source, event id) or dedupe key exists. */
+const insertInboxRow = prepared<InboxValues & { dedupeKey: string | null }, { id: string }>((value) => sql`
+  insert into ${webhookEvents} ${insertValues(webhookEvents, { ...inboxRow(value), dedupeKey: value('dedupeKey') })}
+  on conflict do nothing
+  returning ${webhookEvents.id} as "id"`)
+
+/**
+ * A `fulfilment_pending` delivery: the inbox row and the fulfilment (inserted unless known) commit
+ * together. A new fulfilment is marked `awaiting_answer` here, before any answer: until a 200 is
+ * noted, FirstPromoter may think it pending, whatever happens to the statements after this one.
+ */
+const insertFulfilmentDelivery = prepared<InboxValues & FulfilmentFacts, { inboxId: string | null, state: FulfilmentState | null, failureReason: string | null }>((value) => sql`
+  with ev as (
+    insert into ${webhookEvents} ${insertValues(webhookEvents, inboxRow(value))}
+    on conflict do nothing
+    returning ${webhookEvents.id} as "inboxId"
+  ), f as (
+    insert into ${fulfilments} ${insertValues(fulfilments, {
+      id: value('id'),
+      unit: value('unit'),
+      amount: value('amount'),
+      beneficiary: value('beneficiary'),
+      promoterId: value('promoterId'),
+      custId: value('custId'),
+      promoterEmail: value('promoterEmail'),
+      firstEventId: value('eventId'),
+      awaitingAnswer: sql`true`
+    })}
+    on conflict (${name(fulfilments.id)}) do nothing
+    returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason"
+  )
+  select (select "inboxId" from ev) as "inboxId", (select "state" from f) as "state", (select "failureReason" from f) as "failureReason"`)
+
+/**
+ * The state to answer with. A fulfilment not yet granted or failed is marked `answeredPending` in
+ * the same statement; the row lock makes this wait for a grant committing at that moment, so either
+ * the grant sees the mark (and closes through the API at once) or this sees the grant (and the
+ * answer is 200). It only ever adds the mark: a settle that reaches the server after the plugin gave
+ * up (and answered 202) cannot hide that 202; `awaiting_answer`, set when recording, covers it.
+ */
+const settle = prepared<{ id: number }, { state: FulfilmentState, failureReason: string | null }>((value) => sql`
+  update ${fulfilments} set ${assignments(fulfilments, {
+    answeredPending: sql`${fulfilments.answeredPending} or ${fulfilments.state} in ('pending', 'granting')`
+  })}
+  where ${fulfilments.id} = ${value('id')}
+  returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason"`)
+
+/**
+ * Appends an answer to the fulfilment's history, once per (fulfilment, event, time): safe to retry.
+ * A 200 also tells the fulfilment that FirstPromoter closes it itself (see `api-close.ts`).
+ */
+const insertAnswer = prepared<AnswerNote>((value) => sql`
+  with note as (
+    insert into ${fulfilmentAnswers} (${sql.join([fulfilmentAnswers.fulfilmentId, fulfilmentAnswers.eventId, fulfilmentAnswers.statusCode, fulfilmentAnswers.reason, fulfilmentAnswers.answeredAt].map(name), sql`, `)})
+    select ${value('fulfilmentId')}, ${value('eventId')}, ${value('statusCode')}, ${value('reason')}, ${value('answeredAt')}::timestamptz
+    where not exists (
+      select 1 from ${fulfilmentAnswers}
+      where ${fulfilmentAnswers.fulfilmentId} = ${value('fulfilmentId')}
+        and ${fulfilmentAnswers.answeredAt} = ${value('answeredAt')}::timestamptz
+        and ${fulfilmentAnswers.eventId} is not distinct from ${value('eventId')}
+    )
+  ), told_done as (
+    update ${fulfilments} set ${assignments(fulfilments, { awaitingAnswer: sql`false`, apiClose: apiCloseAfterAnswered200, updatedAt: sql`now()` })}
+    where ${fulfilments.id} = ${value('fulfilmentId')} and ${value('statusCode')}::int = 200 and ${changedByAnswered200}
+  )
+  select 1`)
+
+/**
+ * Marks the fulfilment as answered "pending" unless it is already granted or failed (see the
+ * plugin's `settleAnswer`); reconciliation uses it too, for a fulfilment FirstPromoter still lists.
+ * @returns its state, or null when it is not recorded
+ */
+export async function settleAnswer (db: DbOrTx, id: number): Promise<FulfilmentStatus | null> {
+  const rows = await settle(db, { id })
+  return rows[0] ? { id, ...rows[0] } : null
+}
+
+/** An answer for the history, stamped by the caller: retrying with the same stamp adds nothing. */
+export type AnswerNote = Answer & { answeredAt: Date }
+
+/** The store's `noteAnswer` without the retries (see `insertAnswer`). */
+export async function recordAnswer (db: DbOrTx, note: AnswerNote): Promise<void> {
+  await insertAnswer(db, note)
+}
+
+function inboxValues (delivery: Delivery): InboxValues {
+  return {
+    source: delivery.source,
+    eventId: storableString(delivery.eventId),
+    eventType: storableString(delivery.eventType),
+    eventCreatedAt: storableTimestamp(delivery.eventCreatedAt),
+    payloadJson: storableJsonText(delivery.payload)
+  }
+}
 
 function storableFacts (facts: FulfilmentFacts): FulfilmentFacts {
   return { ...facts, unit: storableString(facts.unit), beneficiary: storableString(facts.beneficiary), custId: storableString(facts.custId), promoterEmail: storableString(facts.promoterEmail) }
@@ -19,39 +145,33 @@ export function createPostgresStore (db: Db): FirstPromoterStore {
     async record (delivery, { signal } = {}): Promise<RecordResult> {
       const { fulfilment } = delivery
       signal?.throwIfAborted()
+      // Autocommitted. If the plugin gives up first (answers 503, `signal` aborts), the statement
+      // is cancelled: a 503 means not stored.
       if (!fulfilment) {
-        // Ordinary events, the hot path: one prepared statement, autocommitted. If the plugin gives
-        // up first (answers 503, `signal` aborts), the statement is cancelled: a 503 means not stored.
-        const inboxId = await insertEventPrepared(db.$client, {
-          source: delivery.source,
-          eventId: storableString(delivery.eventId),
-          eventType: storableString(delivery.eventType),
-          dedupeKey: storableString(delivery.dedupeKey),
-          eventCreatedAt: delivery.eventCreatedAt,
-          payloadJson: storableJsonText(delivery.payload)
-        }, signal)
+        const [row] = await insertInboxRow(db, { ...inboxValues(delivery), dedupeKey: storableString(delivery.dedupeKey) }, signal)
+        const inboxId = row ? Number(row.id) : null
         return { inboxId, duplicate: inboxId === null }
       }
-      // A fulfilment: the inbox row and the fulfilment commit together, in one statement.
-      const { inboxId, status } = await recordFulfilmentPrepared(db.$client, {
-        source: delivery.source,
-        eventId: storableString(delivery.eventId),
-        eventType: storableString(delivery.eventType),
-        eventCreatedAt: delivery.eventCreatedAt,
-        payloadJson: storableJsonText(delivery.payload)
-      }, storableFacts(fulfilment), signal)
-      return { inboxId, duplicate: inboxId === null, fulfilment: status }
+      const rows = await insertFulfilmentDelivery(db, { ...inboxValues(delivery), ...storableFacts(fulfilment) }, signal)
+      const { inboxId: inserted, state, failureReason } = rows[0]! // a select without `from`: one row
+      const inboxId = inserted === null ? null : Number(inserted)
+      if (state !== null) return { inboxId, duplicate: inboxId === null, fulfilment: { id: fulfilment.id, state, failureReason } }
+      // Known already: its state is read in a new statement, which sees a concurrent insert's commit.
+      const known = await getFulfilmentStatus(db, fulfilment.id)
+      /* c8 ignore next -- the row exists: the insert above conflicted with it */
+      if (!known) throw new Error(`fulfilment ${fulfilment.id} vanished`)
+      return { inboxId, duplicate: inboxId === null, fulfilment: known }
     },
     async quarantine (entry) {
       await insertQuarantine(db, { ...entry, reason: storableString(entry.reason), details: storableJson(entry.details), contentType: storableString(entry.contentType), body: storableString(entry.body) })
     },
-    settleAnswer: (id) => settleAnswer(db.$client, id),
+    settleAnswer: (id) => settleAnswer(db, id),
     // The history must not lose a 202 to a Postgres that stalled while the answer was settled, and a
-    // 200 noted here is what spares an API close (see `recordAnswer`): retried for about half a
-    // minute, idempotently (a timed-out attempt may still have committed).
+    // 200 noted here is what spares an API close: retried for about half a minute, idempotently (a
+    // timed-out attempt may still have committed).
     noteAnswer: (answer) => {
       const note = { ...answer, answeredAt: new Date() }
-      return retryTransient(() => recordAnswer(db.$client, note))
+      return retryTransient(() => recordAnswer(db, note))
     }
   }
 }

@@ -1,20 +1,12 @@
 import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm'
-import { unlessAborted } from './abortable.js'
-import type { DbOrTx, Sql } from './client.js'
+import type { DbOrTx } from './client.js'
 import { webhookEvents } from './schema.js'
-import { storableRow, storableTimestamp } from './storable.js'
+
+/*
+ * Inbox rows are written by the store (`store.ts`), the only writer of new deliveries.
+ */
 
 export type WebhookEvent = typeof webhookEvents.$inferSelect
-export type NewWebhookEvent = typeof webhookEvents.$inferInsert
-
-/**
- * Inserts an inbox row unless one with the same (source, event id) or dedupe key exists.
- * @returns the new row's id, or null for a duplicate
- */
-export async function insertEvent (db: DbOrTx, event: NewWebhookEvent): Promise<number | null> {
-  const rows = await db.insert(webhookEvents).values(storableRow(webhookEvents, event, [])).onConflictDoNothing().returning({ id: webhookEvents.id })
-  return rows[0]?.id ?? null
-}
 
 export async function getEvent (db: DbOrTx, id: number): Promise<WebhookEvent | undefined> {
   const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.id, id))
@@ -79,24 +71,4 @@ export async function listEvents (db: DbOrTx, filter: EventFilter = {}) {
 /** Counts per processing state, for metrics. */
 export async function countEventsByState (db: DbOrTx) {
   return db.select({ state: webhookEvents.state, n: sql<number>`count(*)::int` }).from(webhookEvents).groupBy(webhookEvents.state)
-}
-
-/**
- * `insertEvent` as one prepared statement (one round trip, planned once per connection): the
- * ingest hot path. The payload arrives as JSON text, serialised once by the caller. (Drizzle
- * leaves postgres.js without a Date serialiser, hence the ISO string.) A time Postgres cannot
- * store is left out (`storableTimestamp`): the event itself must never be refused for it.
- * @returns the new row's id, or null for a duplicate
- */
-export async function insertEventPrepared (
-  sql: Sql,
-  event: { source: 'v1' | 'v2', eventId: string, eventType: string, dedupeKey: string | null, eventCreatedAt: Date | null, payloadJson: string },
-  signal?: AbortSignal
-): Promise<number | null> {
-  const rows = await unlessAborted(sql<Array<{ id: string }>>`
-    insert into webhook_events (source, event_id, event_type, dedupe_key, event_created_at, payload)
-    values (${event.source}, ${event.eventId}, ${event.eventType}, ${event.dedupeKey}, ${storableTimestamp(event.eventCreatedAt)?.toISOString() ?? null}::timestamptz, ${event.payloadJson}::jsonb)
-    on conflict do nothing
-    returning id::text as id`, signal)
-  return rows[0] ? Number(rows[0].id) : null
 }

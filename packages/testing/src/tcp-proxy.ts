@@ -8,9 +8,12 @@ import { createServer, connect, type Socket } from 'node:net'
  * with no backend; `stall()` keeps every connection open but forwards nothing either way, as a
  * service that hangs (bytes sent meanwhile are held and delivered on `restore()`).
  * The shared service itself is never touched.
+ * @param options.onClientData sees each chunk a client sends, before it is forwarded, with the
+ * number of its connection (to count protocol messages)
  */
-export async function startTcpProxy (target: { host: string, port: number }) {
+export async function startTcpProxy (target: { host: string, port: number }, options: { onClientData?: (chunk: Buffer, connection: number) => void } = {}) {
   const live = new Set<Socket>()
+  let connections = 0
   let open = true
   let stalled = false
   // Bytes read while stalled, per destination, in arrival order.
@@ -27,6 +30,9 @@ export async function startTcpProxy (target: { host: string, port: number }) {
     const upstream = connect(target.port, target.host)
     live.add(client)
     live.add(upstream)
+    const connection = ++connections
+    const observe = options.onClientData
+    if (observe) client.on('data', (chunk: Buffer) => observe(chunk, connection))
     const drop = () => { client.destroy(); upstream.destroy(); live.delete(client); live.delete(upstream) }
     client.on('error', drop).on('close', drop)
     upstream.on('error', drop).on('close', drop)

@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq'
 import {
+  closeDueNow,
   errorText,
   getFulfilment,
   getFulfilmentForGrant,
@@ -35,7 +36,7 @@ interface GrantOutcome { grantedNow: boolean, closeDue: boolean, state?: 'grante
  */
 export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): Promise<GrantResult> {
   const id = job.data.fulfilmentId
-  const recorded = await getFulfilmentForGrant(deps.sql, id)
+  const recorded = await getFulfilmentForGrant(deps.db, id)
   if (!recorded) {
     deps.log.warn({ fulfilmentId: id, jobId: job.id }, 'grant job for a fulfilment that is not recorded: dropped (another database under the same QUEUE_PREFIX?)')
     throw new UnrecoverableError(`fulfilment ${id} is not recorded`)
@@ -43,7 +44,7 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
   if (recorded.state === 'granted') {
     // FirstPromoter was told "pending" and the close may not have been queued last time. A close
     // deferred until the answer is known is the sweeper's.
-    if (recorded.apiClose === 'pending' && recorded.answeredPending) await deps.enqueueClose(id)
+    if (closeDueNow(recorded)) await deps.enqueueClose(id)
     return { fulfilmentId: id, state: 'granted', grantedNow: false }
   }
   if (recorded.state === 'failed') return { fulfilmentId: id, state: 'failed', grantedNow: false }
@@ -55,7 +56,7 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
   try {
     // The built-in grant is one prepared statement, with nothing of the integrator's to run.
     outcome = grant === ledgerGrant
-      ? await grantFromLedger(deps.sql, id, deps.canCloseViaApi)
+      ? await grantFromLedger(deps.db, id, deps.canCloseViaApi)
       : await grantInTransaction(deps, id, grant)
   } catch (err) {
     // The text kept in last_error, the log and the job (Redis) has no query parameters or e-mails.

@@ -30,7 +30,7 @@ export async function quarantineRoutes (fastify: FastifyInstance, opts: { webhoo
     // Through the real route, so validation, redaction, dedupe and the protocol all apply.
     const res = await fastify.inject({ method: 'POST', url: opts.webhookUrl, headers: { 'content-type': 'application/json' }, payload })
     const accepted = res.statusCode >= 200 && res.statusCode < 300
-    if (accepted) await markResubmitted(fastify.db.db, entry.id, null)
+    if (accepted) await markResubmitted(fastify.db.db, entry.id)
     req.log.info({ quarantineId: entry.id, statusCode: res.statusCode }, 'admin: quarantined delivery resubmitted')
     return reply.code(accepted ? 200 : 422).send({ resubmitted: accepted, status_code: res.statusCode, answer: res.json() })
   })

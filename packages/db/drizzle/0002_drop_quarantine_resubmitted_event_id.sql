@@ -1,0 +1,1 @@
+ALTER TABLE "quarantine" DROP COLUMN "resubmitted_event_id";
