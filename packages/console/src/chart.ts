@@ -38,7 +38,9 @@ export function hourlyChart (hours: readonly HourCounts[], series: 'deliveries' 
   })
   // Ticks every 12 hours, labelled with the UTC hour.
   const ticks = hours.flatMap((h, i) => (i % 12 === 0 || i === hours.length - 1)
-    ? [`<text class="tick" x="${(LEFT + i * slot).toFixed(1)}" y="${HEIGHT - 3}">${escapeXml(i === hours.length - 1 ? 'now' : `${h.hour.toISOString().slice(11, 13)}h`)}</text>`]
+    ? [i === hours.length - 1
+        ? `<text class="tick" x="${WIDTH}" y="${HEIGHT - 3}" text-anchor="end">now</text>`
+        : `<text class="tick" x="${(LEFT + i * slot).toFixed(1)}" y="${HEIGHT - 3}">${escapeXml(`${h.hour.toISOString().slice(11, 13)}h`)}</text>`]
     : [])
   return [
     `<svg class="chart chart-${series}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(`${noun} per hour, last ${hours.length} hours: ${total} in all`)}" xmlns="http://www.w3.org/2000/svg">`,

@@ -36,7 +36,9 @@ export function buildTimeline (input: { fulfilment: Fulfilment, answers: readonl
     entries.push({ at: new Date(a.answeredAt), kind: 'answer', badge: String(a.statusCode), tone, title: `Answered ${a.statusCode}: ${ANSWER_MEANING[a.statusCode] ?? 'answered'}`, detail: [a.eventId ? `event ${a.eventId}` : null, a.reason].filter(Boolean).join(' · ') || undefined })
   }
   if (ledger) {
-    entries.push({ at: new Date(ledger.grantedAt), kind: 'grant', badge: 'granted', tone: 'ok', title: `Granted ${ledger.amount} ${ledger.unit} to ${ledger.beneficiary}`, detail: `ledger row #${ledger.id}` })
+    // The fulfilment's time is the grant's commit; the ledger row's is its transaction's start,
+    // before the integrator's grant function ran.
+    entries.push({ at: new Date(f.grantedAt ?? ledger.grantedAt), kind: 'grant', badge: 'granted', tone: 'ok', title: `Granted ${ledger.amount} ${ledger.unit} to ${ledger.beneficiary}`, detail: `ledger row #${ledger.id}` })
   } else if (f.state === 'granted' && f.grantedAt) {
     entries.push({ at: new Date(f.grantedAt), kind: 'grant', badge: 'granted', tone: 'ok', title: `Granted ${f.amount} ${f.unit} to ${f.beneficiary}`, detail: 'by the integrator\'s grant function' })
   }

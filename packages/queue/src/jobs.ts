@@ -35,7 +35,9 @@ export function createJobs (queues: JobQueues) {
         await job.promote().catch(() => {}) // it may have just started running: fine either way
         return 'already-queued'
       }
-      return grant(fulfilmentId, reward)
+      // A finished job being replaced passes on the reward it showed.
+      const { unit, amount } = job?.data ?? {}
+      return grant(fulfilmentId, reward ?? (unit !== undefined && amount !== undefined ? { unit, amount } : undefined))
     },
 
     /** The processing of an inbox row (`event-<inboxId>`). */
