@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { startFakeFirstPromoter } from '@fp-webhooks/firstpromoter-api/fake'
 import { PermanentGrantError } from '@fp-webhooks/worker'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { chromium, type BrowserContext } from 'playwright-core'
 import t from 'tap'
 import { build, fixture, fulfilmentPayload, post, sleep, startWorker, waitFor } from './helper.js'
 
