@@ -39,7 +39,11 @@ export const webhookEvents = pgTable('webhook_events', {
   uniqueIndex('webhook_events_source_event_id_uq').on(t.source, t.eventId),
   uniqueIndex('webhook_events_dedupe_key_uq').on(t.dedupeKey),
   index('webhook_events_pending_idx').on(t.receivedAt).where(sql`${t.state} = 'pending'`),
-  index('webhook_events_type_received_idx').on(t.eventType, t.receivedAt)
+  index('webhook_events_type_received_idx').on(t.eventType, t.receivedAt),
+  // The console's timeline: every delivery of one fulfilment, found by its \`data.id\`.
+  index('webhook_events_fulfilment_idx').on(sql`(${t.payload} #>> '{data,id}')`).where(sql`${t.eventType} = 'fulfilment_pending'`),
+  // The console's failed events: few rows, nothing on the ingest path.
+  index('webhook_events_failed_idx').on(t.receivedAt).where(sql`${t.state} = 'failed'`)
 ])
 
 export type EventState = 'pending' | 'processed' | 'failed'
@@ -95,7 +99,9 @@ export const fulfilments = pgTable('fulfilments', {
 }, (t) => [
   index('fulfilments_state_idx').on(t.state, t.updatedAt),
   // The sweeper's closes due: few rows at any time.
-  index('fulfilments_close_due_idx').on(t.updatedAt).where(sql`${t.apiClose} = 'pending'`)
+  index('fulfilments_close_due_idx').on(t.updatedAt).where(sql`${t.apiClose} = 'pending'`),
+  // The console's failed API closes: a human must act on each.
+  index('fulfilments_close_failed_idx').on(t.updatedAt).where(sql`${t.apiClose} = 'failed'`)
 ])
 
 /** Every answer we gave FirstPromoter for a fulfilment, in order. */

@@ -83,8 +83,8 @@ export function webhookRoutes (opts: NormalizedOptions) {
       })
     }
 
-    async function answerFulfilmentDelivery (req: FastifyRequest, reply: FastifyReply, eventId: string, fulfilment: FulfilmentStatus, eventQueued: Promise<void>, logFields: LogFields) {
-      const [decision] = await Promise.all([answerFulfilment(opts, fulfilment, req.log), eventQueued])
+    async function answerFulfilmentDelivery (req: FastifyRequest, reply: FastifyReply, eventId: string, fulfilment: FulfilmentStatus, eventQueued: Promise<void>, logFields: LogFields, reward?: { unit: string, amount: number }) {
+      const [decision] = await Promise.all([answerFulfilment(opts, fulfilment, req.log, reward), eventQueued])
       const fulfilmentId = fulfilment.id
       if (decision.statusCode === 422) {
         // FirstPromoter will flag it `has_issues`: a human must act, so say why.
@@ -159,7 +159,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
       // Every new inbox row gets its processing job (projections, handlers), fulfilments included:
       // the sweeper is only the fallback for rows stored while the queue was unreachable.
       const eventQueued = enqueueEvent(req, inboxId, eventType, logFields)
-      if (fulfilment) return answerFulfilmentDelivery(req, reply, eventId, fulfilment, eventQueued, logFields)
+      if (fulfilment) return answerFulfilmentDelivery(req, reply, eventId, fulfilment, eventQueued, logFields, delivery.fulfilment)
       await eventQueued
       req.log.info(logFields, 'firstpromoter: event received')
       return reply.code(200).send({ received: true, duplicate })

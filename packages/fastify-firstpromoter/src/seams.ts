@@ -103,8 +103,11 @@ export interface FirstPromoterStore {
 export interface FirstPromoterDispatcher {
   /** Queues the processing of an ordinary event. Enqueuing the same inbox row twice is harmless. */
   enqueueEvent: (job: { inboxId: number, eventType: string }) => Promise<void>
-  /** Queues the grant of a fulfilment, with a job id derived from the fulfilment id. */
-  enqueueGrant: (job: { fulfilmentId: number }) => Promise<void>
+  /**
+   * Queues the grant of a fulfilment, with a job id derived from the fulfilment id. `unit` and
+   * `amount` (from the delivery) are for showing the job; the grant reads the stored fulfilment.
+   */
+  enqueueGrant: (job: { fulfilmentId: number, unit?: string, amount?: number }) => Promise<void>
   /**
    * Resolves when the fulfilment's grant job has finished (either way) or after `timeoutMs`,
    * whichever is first. The plugin reads the outcome from the store, never from the queue.

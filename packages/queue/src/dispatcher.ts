@@ -55,10 +55,10 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
       connected()
       await addEvents({ inboxId, eventType })
     },
-    async enqueueGrant ({ fulfilmentId }) {
+    async enqueueGrant ({ fulfilmentId, unit, amount }) {
       connected()
       // A re-fire may find the id held by a finished job (an operator's reset, a stalled job): replaced.
-      await jobs.grant(fulfilmentId)
+      await jobs.grant(fulfilmentId, unit !== undefined && amount !== undefined ? { unit, amount } : undefined)
     },
     async waitForGrant (fulfilmentId, timeoutMs) {
       const qe = grantEvents()

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq'
 import { CLOSE_JOB_OPTIONS, EVENT_JOB_OPTIONS, GRANT_JOB_OPTIONS, RECONCILE_JOB_OPTIONS } from './job-options.js'
-import { JOB, RECONCILE_JOB_ID, closeJobId, eventJobId, grantJobId, type CloseJobData, type EventJobData, type GrantJobData, type ReconcileJobData } from './names.js'
+import { JOB, RECONCILE_JOB_ID, closeJobId, eventJobId, grantJobId, type CloseJobData, type EventJobData, type GrantJobData, type GrantReward, type ReconcileJobData } from './names.js'
 import { requeue, type Enqueued } from './requeue.js'
 
 export interface JobQueues {
@@ -16,23 +16,28 @@ export interface JobQueues {
  * running) is left alone. Every producer (api, worker, CLI, admin) enqueues through this.
  */
 export function createJobs (queues: JobQueues) {
-  const grant = (fulfilmentId: number): Promise<Enqueued> =>
-    requeue(queues.grants, JOB.grant, { fulfilmentId }, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(fulfilmentId) })
+  const grant = (fulfilmentId: number, reward?: GrantReward): Promise<Enqueued> => {
+    // The reward rides along so that a queue dashboard shows what the job grants.
+    const data: GrantJobData = reward ? { fulfilmentId, unit: reward.unit, amount: reward.amount } : { fulfilmentId }
+    return requeue(queues.grants, JOB.grant, data, { ...GRANT_JOB_OPTIONS, jobId: grantJobId(fulfilmentId) })
+  }
   return {
-    /** The grant of a fulfilment (`grant-<id>`). */
+    /** The grant of a fulfilment (`grant-<id>`); `reward`, when known, is shown with the job. */
     grant,
 
     /**
      * The grant, run now: as `grant`, and a grant waiting out its backoff is promoted (an operator
      * retrying after fixing the cause should not wait up to an hour).
      */
-    async grantNow (fulfilmentId: number): Promise<Enqueued> {
+    async grantNow (fulfilmentId: number, reward?: GrantReward): Promise<Enqueued> {
       const job = await queues.grants.getJob(grantJobId(fulfilmentId))
       if (job && await job.getState() === 'delayed') {
         await job.promote().catch(() => {}) // it may have just started running: fine either way
         return 'already-queued'
       }
-      return grant(fulfilmentId)
+      // A finished job being replaced passes on the reward it showed.
+      const { unit, amount } = job?.data ?? {}
+      return grant(fulfilmentId, reward ?? (unit !== undefined && amount !== undefined ? { unit, amount } : undefined))
     },
 
     /** The processing of an inbox row (`event-<inboxId>`). */

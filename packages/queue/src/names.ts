@@ -11,7 +11,10 @@ export const JOB = {
   reconcile: 'reconcile'
 } as const
 
-export interface GrantJobData { fulfilmentId: number }
+/** What a grant job carries: the fulfilment; its unit and amount only to show (the worker reads the fulfilment row). */
+export interface GrantJobData { fulfilmentId: number, unit?: string, amount?: number }
+/** A grant's reward, for the job's data. */
+export interface GrantReward { unit: string, amount: number }
 export interface EventJobData { inboxId: number, eventType: string }
 export interface CloseJobData { fulfilmentId: number }
 export interface ReconcileJobData { campaignId?: number }

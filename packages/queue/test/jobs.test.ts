@@ -85,3 +85,13 @@ t.test('grant retries: 1 s doubling, capped at an hour', async (t) => {
   t.equal(Math.round(total / 60_000), 68, 'the 12th retry about 68 min after the first failure')
   t.same([1, 2, 3, 4].map((n) => grantRetryDelay(n, { delayMs: 10, maxDelayMs: 25 })), [10, 20, 25, 25])
 })
+
+t.test('a grant job shows its reward; run again by an operator, the new job keeps showing it', async (t) => {
+  const { d, jobs, workerOn } = await setup(t)
+  workerOn(GRANTS_QUEUE, async () => { const err = new Error('no such customer'); err.name = 'UnrecoverableError'; throw err })
+  t.equal(await jobs.grant(11, { unit: 'credits', amount: 4 }), 'queued')
+  t.same((await d.queues.grants.getJob(grantJobId(11)))?.data, { fulfilmentId: 11, unit: 'credits', amount: 4 })
+  await until(async () => await d.queues.grants.getJobState(grantJobId(11)) === 'failed', 'the grant to fail')
+  t.equal(await jobs.grantNow(11), 'queued', 'the failed job is replaced')
+  t.same((await d.queues.grants.getJob(grantJobId(11)))?.data, { fulfilmentId: 11, unit: 'credits', amount: 4 }, 'with the same reward')
+})

@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import type {} from '@fastify/swagger'
 import { adminAuth } from './auth.js'
+import { consoleRoutes } from './console.js'
 import { eventRoutes } from './events.js'
 import { fulfilmentRoutes } from './fulfilments.js'
 import { quarantineRoutes } from './quarantine.js'
@@ -25,7 +26,7 @@ export const DEFAULT_AUTH_FAILURE_LIMIT = 10
 export const DEFAULT_AUTH_FAILURE_WINDOW_MS = 15 * 60_000
 
 /**
- * Everything under `/admin`, behind the bearer token and two rate limits per client address
+ * Everything under `/admin`, behind the bearer token (the console: its login) and two rate limits per client address
  * (`req.ip`: the socket address unless TRUST_PROXY names the proxy in front): a small budget of
  * failed authentications, checked in the auth hook itself (rate-limit's own hook is added to each
  * route and runs after an instance `onRequest` hook, so a 401 would never reach it), and a
@@ -39,14 +40,19 @@ export async function adminRoutes (fastify: FastifyInstance, opts: AdminOptions)
     max: opts.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT,
     timeWindow: opts.authFailureWindowMs ?? DEFAULT_AUTH_FAILURE_WINDOW_MS
   })
-  fastify.addHook('onRequest', adminAuth(opts.token, failures))
   fastify.addHook('onRoute', (route) => {
-    // The dashboard's own pages and assets stay out of the OpenAPI document.
-    const dashboard = route.url.includes('/queues')
-    route.schema = { ...route.schema, ...(dashboard ? { hide: true } : { tags: ['admin'], security: [{ adminToken: [] }] }) }
+    // The dashboard's and the console's own pages and assets stay out of the OpenAPI document.
+    const page = route.url.startsWith(`${fastify.prefix}/queues`) || route.url.startsWith(`${fastify.prefix}/console`)
+    route.schema = { ...route.schema, ...(page ? { hide: true } : { tags: ['admin'], security: [{ adminToken: [] }] }) }
   })
-  await fastify.register(eventRoutes)
-  await fastify.register(fulfilmentRoutes, { reconcileConfigured: opts.reconcileConfigured ?? false })
-  await fastify.register(quarantineRoutes, { webhookUrl: opts.webhookUrl })
-  await fastify.register(queueDashboard, { prefix: '/queues' })
+  // The console logs in with a form and a session cookie, so it sits beside the bearer check (not
+  // under it), spending the same failure budget.
+  await fastify.register(consoleRoutes, { prefix: '/console', token: opts.token, webhookUrl: opts.webhookUrl, failures, queuesUrl: `${fastify.prefix}/queues/` })
+  await fastify.register(async (api) => {
+    api.addHook('onRequest', adminAuth(opts.token, failures))
+    await api.register(eventRoutes)
+    await api.register(fulfilmentRoutes, { reconcileConfigured: opts.reconcileConfigured ?? false })
+    await api.register(quarantineRoutes, { webhookUrl: opts.webhookUrl })
+    await api.register(queueDashboard, { prefix: '/queues' })
+  })
 }

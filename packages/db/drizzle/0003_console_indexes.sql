@@ -1,0 +1,3 @@
+CREATE INDEX "fulfilments_close_failed_idx" ON "fulfilments" USING btree ("updated_at") WHERE "fulfilments"."api_close" = 'failed';--> statement-breakpoint
+CREATE INDEX "webhook_events_fulfilment_idx" ON "webhook_events" USING btree (("payload" #>> '{data,id}')) WHERE "webhook_events"."event_type" = 'fulfilment_pending';--> statement-breakpoint
+CREATE INDEX "webhook_events_failed_idx" ON "webhook_events" USING btree ("received_at") WHERE "webhook_events"."state" = 'failed';
