@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyFirstPromoter, { maskSecrets, type HandlerRegistry } from 'fastify-firstpromoter'
-import type { ApiConfig } from './config.js'
+import { v2AuthOptions, type ApiConfig } from './config.js'
 import { errorReply } from './error-reply.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { adminRoutes } from './routes/admin/index.js'
@@ -70,6 +70,7 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     personalData: config.FP_PERSONAL_DATA,
     redactPaths: config.FP_REDACT_PATHS.split(',').map((p) => p.trim()).filter(Boolean),
     acceptV2: config.FP_ACCEPT_V2,
+    ...v2AuthOptions(config),
     handlers: opts.handlers
   })
   await fastify.register(healthRoutes)

@@ -1,7 +1,7 @@
 import { CommonEnv, ConfigError, loadEnv } from '@fp-webhooks/config'
 import proxyAddr from '@fastify/proxy-addr'
 import { Type, type Static } from '@sinclair/typebox'
-import { normalizeSecrets } from 'fastify-firstpromoter'
+import { normalizeSecrets, normalizeV2Auth, type V2AuthOptions } from 'fastify-firstpromoter'
 
 export const ApiEnvSchema = Type.Object({
   ...CommonEnv,
@@ -13,7 +13,12 @@ export const ApiEnvSchema = Type.Object({
   FP_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   FP_PERSONAL_DATA: Type.Union([Type.Literal('keep'), Type.Literal('drop')], { default: 'keep' }),
   FP_REDACT_PATHS: Type.String({ default: '' }),
-  FP_ACCEPT_V2: Type.Boolean({ default: false }),
+  FP_ACCEPT_V2: Type.Boolean({ default: true }),
+  // v2 credentials on top of the URL secret (README "FirstPromoter v2"); each comma-separated for rotation.
+  FP_V2_AUTH_HEADER: Type.Optional(Type.String({ minLength: 1 })),
+  FP_V2_AUTH_VALUES: Type.Optional(Type.String({ minLength: 1 })),
+  FP_V2_BASIC_AUTH: Type.Optional(Type.String({ minLength: 1 })),
+  FP_V2_SIGNING_SECRETS: Type.Optional(Type.String({ minLength: 1 })),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   // Well under FirstPromoter's 15 s answer window: a slow or stalled client is cut off.
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
@@ -48,6 +53,30 @@ export function parseTrustProxy (value: string): TrustProxy {
   return entries.join(',')
 }
 
+const V2_AUTH_ENV = {
+  v2AuthHeader: 'FP_V2_AUTH_HEADER',
+  v2AuthValues: 'FP_V2_AUTH_VALUES',
+  v2BasicAuth: 'FP_V2_BASIC_AUTH',
+  v2SigningSecrets: 'FP_V2_SIGNING_SECRETS'
+} as const satisfies Record<keyof V2AuthOptions, keyof ApiConfig>
+
+/** The plugin's v2 credential options, from their variables. */
+export function v2AuthOptions (config: Partial<Pick<ApiConfig, (typeof V2_AUTH_ENV)[keyof V2AuthOptions]>>): V2AuthOptions {
+  return Object.fromEntries(Object.entries(V2_AUTH_ENV).map(([option, name]) => [option, config[name]]))
+}
+
+/** The v2 credential variables by the plugin's rules; the problem names the variable, never a value. */
+function checkV2Auth (config: ApiConfig): void {
+  let configured: boolean
+  try {
+    configured = Object.values(normalizeV2Auth(v2AuthOptions(config))).some((part) => part !== null)
+  } catch (err) {
+    const problem = (err as Error).message.replace(/^.*option: /, '')
+    throw new ConfigError([Object.entries(V2_AUTH_ENV).reduce((text, [option, name]) => text.replaceAll(option, name), problem)])
+  }
+  if (configured && !config.FP_ACCEPT_V2) throw new ConfigError(['FP_V2_AUTH_HEADER, FP_V2_BASIC_AUTH and FP_V2_SIGNING_SECRETS need FP_ACCEPT_V2=true'])
+}
+
 /**
  * Parses the api's environment once, the webhook secrets included (by the plugin's own rules), so
  * that a bad variable stops the api before it touches Postgres or Redis.
@@ -60,6 +89,7 @@ export function loadApiConfig (env: NodeJS.ProcessEnv = process.env): ApiConfig 
   } catch (err) {
     throw new ConfigError([`FP_WEBHOOK_SECRET: ${(err as Error).message.replace(/^.*option: /, '')}`])
   }
+  checkV2Auth(config)
   parseTrustProxy(config.TRUST_PROXY)
   // The socket idle timeout also runs while a fulfilment waits for its grant, sending nothing.
   if (config.CONNECTION_TIMEOUT_MS <= config.FP_FULFILMENT_WAIT_MS + 1000) {

@@ -1,15 +1,16 @@
 import { closeGracefully } from '@fp-webhooks/config'
 import Fastify, { type FastifyServerOptions } from 'fastify'
-import { firstPromoterServerOptions, maskedUrl } from 'fastify-firstpromoter'
+import { firstPromoterServerOptions, maskedUrl, normalizeV2Auth, v2CredentialValues } from 'fastify-firstpromoter'
 import { app, type AppOptions } from './app.js'
 import { errorReply } from './error-reply.js'
 import { NOT_FOUND } from './errors.js'
-import { parseTrustProxy, type ApiConfig } from './config.js'
+import { parseTrustProxy, v2AuthOptions, type ApiConfig } from './config.js'
 import { createSecretScrubber, urlPassword } from './log-secrets.js'
 
 const WEBHOOK_PREFIX = '/webhooks/firstpromoter'
 
-type LoggedSecrets = 'FP_WEBHOOK_SECRET' | 'ADMIN_TOKEN' | 'METRICS_TOKEN' | 'FP_API_KEY' | 'FP_API_V2_KEY' | 'DATABASE_URL' | 'REDIS_URL'
+type LoggedSecrets = 'FP_WEBHOOK_SECRET' | 'ADMIN_TOKEN' | 'METRICS_TOKEN' | 'FP_API_KEY' | 'FP_API_V2_KEY' | 'DATABASE_URL' | 'REDIS_URL' |
+  'FP_V2_AUTH_HEADER' | 'FP_V2_AUTH_VALUES' | 'FP_V2_BASIC_AUTH' | 'FP_V2_SIGNING_SECRETS'
 
 /**
  * Logger settings for the api: JSON to stdout, and no secret in any line. The webhook route masks
@@ -26,7 +27,9 @@ export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'> & Partial<Pi
     config.FP_API_KEY,
     config.FP_API_V2_KEY,
     urlPassword(config.DATABASE_URL),
-    urlPassword(config.REDIS_URL)
+    urlPassword(config.REDIS_URL),
+    // v2 header values (and their tokens), Basic passwords (and their base64 headers), signing secrets.
+    ...v2CredentialValues(normalizeV2Auth(v2AuthOptions(config)))
   ])
   return {
     level: config.LOG_LEVEL,

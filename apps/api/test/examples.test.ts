@@ -17,7 +17,7 @@ function secretValues (doc: any, out: string[] = []): string[] {
 }
 
 t.test('every example from the docs is accepted, stored once and redacted', async (t) => {
-  const app = await build(t, { env: { FP_ACCEPT_V2: 'true' } })
+  const app = await build(t)
   await startWorker(t, app)
   const names = fixtureNames()
   t.equal(names.length, 9, 'all nine examples are fixtures')

@@ -16,7 +16,7 @@ function series (text: string, name: string) {
 }
 
 t.test('event types outside the known v1 and v2 lists are folded into one label value', async (t) => {
-  const app = await build(t, { env: { FP_ACCEPT_V2: 'true', METRICS_REFRESH_MS: '60000' } })
+  const app = await build(t, { env: { METRICS_REFRESH_MS: '60000' } })
   const statuses = new Set()
   for (let i = 0; i < 300; i++) {
     const body = fixture('lead_signup.json')

@@ -11,7 +11,7 @@ export interface PruneReport {
 }
 
 /**
- * Drops what is old and personal; keeps what proves grants. Inbox payloads of finished events,
+ * Drops what is old and personal; keeps what proves grants. Inbox payloads of finished events (and tests),
  * quarantined bodies, and emails/profiles in fulfilments and projections last touched before
  * `before` are removed. The ledger and every id are kept. In a caller's transaction, a savepoint.
  */
@@ -19,7 +19,7 @@ export async function prune (db: DbOrTx, before: Date): Promise<PruneReport> {
   return db.transaction(async (tx) => {
     const payloads = await tx.update(webhookEvents)
       .set({ payload: null, prunedAt: new Date() })
-      .where(and(lt(webhookEvents.receivedAt, before), inArray(webhookEvents.state, ['processed', 'failed']), isNull(webhookEvents.prunedAt)))
+      .where(and(lt(webhookEvents.receivedAt, before), inArray(webhookEvents.state, ['processed', 'failed', 'test']), isNull(webhookEvents.prunedAt)))
       .returning({ id: webhookEvents.id })
     const q = await tx.delete(quarantine).where(lt(quarantine.receivedAt, before)).returning({ id: quarantine.id })
     const f = await tx.update(fulfilments).set({ promoterEmail: null })

@@ -46,7 +46,8 @@ export const webhookEvents = pgTable('webhook_events', {
   index('webhook_events_failed_idx').on(t.receivedAt).where(sql`${t.state} = 'failed'`)
 ])
 
-export type EventState = 'pending' | 'processed' | 'failed'
+/** `test`: a v2 test delivery, stored as it came and never processed (nothing lists it as pending). */
+export type EventState = 'pending' | 'processed' | 'failed' | 'test'
 
 /** Deliveries that could not be accepted; the body is kept (capped, secrets scrubbed) for a human. */
 export const quarantine = pgTable('quarantine', {

@@ -6,7 +6,7 @@ import type { Db, DbOrTx } from './client.js'
 import { assignments, insertValues, name, prepared, type Value } from './prepared.js'
 import { insertQuarantine } from './quarantine.js'
 import { retryTransient } from './retry.js'
-import { fulfilmentAnswers, fulfilments, webhookEvents, type FulfilmentState } from './schema.js'
+import { fulfilmentAnswers, fulfilments, webhookEvents, type EventState, type FulfilmentState } from './schema.js'
 import { storableJson, storableJsonText, storableString, storableTimestamp } from './storable.js'
 
 /*
@@ -26,6 +26,8 @@ interface InboxValues {
   eventCreatedAt: Date | null
   /** The payload as JSON text, serialised once (`storableJsonText`). */
   payloadJson: string
+  /** `test` for a v2 test delivery (never processed), else `pending`. */
+  state: EventState
 }
 
 /** The inbox row's columns, shared by both record statements. */
@@ -34,7 +36,8 @@ const inboxRow = (value: Value<InboxValues>) => ({
   eventId: value('eventId'),
   eventType: value('eventType'),
   eventCreatedAt: sql`${value('eventCreatedAt')}::timestamptz`,
-  payload: sql`${value('payloadJson')}::jsonb`
+  payload: sql`${value('payloadJson')}::jsonb`,
+  state: value('state')
 })
 
 /** An ordinary event's inbox row, unless one with the same (source, event id) or dedupe key exists. */
@@ -128,7 +131,8 @@ function inboxValues (delivery: Delivery): InboxValues {
     eventId: storableString(delivery.eventId),
     eventType: storableString(delivery.eventType),
     eventCreatedAt: storableTimestamp(delivery.eventCreatedAt),
-    payloadJson: storableJsonText(delivery.payload)
+    payloadJson: storableJsonText(delivery.payload),
+    state: delivery.test === true ? 'test' : 'pending'
   }
 }
 

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, gte, lt, ne, sql } from 'drizzle-orm'
 import type { DbOrTx } from './client.js'
-import { webhookEvents } from './schema.js'
+import { webhookEvents, type EventState } from './schema.js'
 
 /*
  * Inbox rows are written by the store (`store.ts`), the only writer of new deliveries.
@@ -25,14 +25,17 @@ export async function markEventAttemptFailed (db: DbOrTx, id: number, error: str
     .where(eq(webhookEvents.id, id))
 }
 
-/** Puts a failed event back to `pending`, so the next enqueue (or sweep) processes it again. */
+/**
+ * Puts a failed event back to `pending`, so the next enqueue (or sweep) processes it again. A test
+ * delivery stays a test: it is never processed.
+ */
 export async function resetEvent (db: DbOrTx, id: number): Promise<void> {
-  await db.update(webhookEvents).set({ state: 'pending', lastError: null }).where(eq(webhookEvents.id, id))
+  await db.update(webhookEvents).set({ state: 'pending', lastError: null }).where(and(eq(webhookEvents.id, id), ne(webhookEvents.state, 'test')))
 }
 
 /**
  * Inbox rows still pending after `olderThanMs`: stored while the queue was unreachable, or whose
- * job was lost. The outbox sweeper enqueues them again.
+ * job was lost. The outbox sweeper enqueues them again. Test deliveries are never pending.
  */
 export async function listStalePendingEvents (db: DbOrTx, olderThanMs: number, limit: number) {
   return db.select({ id: webhookEvents.id, eventType: webhookEvents.eventType })
@@ -44,7 +47,7 @@ export async function listStalePendingEvents (db: DbOrTx, olderThanMs: number, l
 
 export interface EventFilter {
   type?: string
-  state?: 'pending' | 'processed' | 'failed'
+  state?: EventState
   from?: Date
   to?: Date
   /** Rows with an id below this (the previous page's last id). */

@@ -58,6 +58,7 @@ export function v1Delivery (envelope: V1Envelope, fulfilment?: FulfilmentFacts):
   }
 }
 
+/** A v2 delivery, from an envelope that passed validation and redaction. */
 export function v2Delivery (envelope: V2WebhookEnvelope): Delivery {
   return {
     source: 'v2',
@@ -66,6 +67,24 @@ export function v2Delivery (envelope: V2WebhookEnvelope): Delivery {
     eventCreatedAt: usableTime(envelope.timestamp),
     dedupeKey: null,
     payload: envelope
+  }
+}
+
+/**
+ * A v2 test delivery (`"data": {"test": true}`), whatever else its body has: it is never
+ * processed, so nothing in it is relied on.
+ * @param eventId the body's `event_id`, else `X-Event-Id`, else one derived from the body
+ * @param eventType the body's `event_type`, else `test`
+ */
+export function v2TestDelivery (doc: Record<string, unknown>, eventId: string, eventType: string): Delivery {
+  return {
+    source: 'v2',
+    eventId,
+    eventType,
+    eventCreatedAt: usableTime(doc.timestamp),
+    dedupeKey: null,
+    payload: doc,
+    test: true
   }
 }
 

@@ -50,6 +50,7 @@ export default fastifyFirstPromoter
 // Options and their defaults.
 export type { FastifyFirstPromoterOptions } from './options.js'
 export {
+  DEFAULT_ACCEPT_V2,
   DEFAULT_BODY_LIMIT,
   DEFAULT_ENQUEUE_TIMEOUT_MS,
   DEFAULT_FULFILMENT_WAIT_MS,
@@ -60,6 +61,16 @@ export {
   MIN_SECRET_LENGTH,
   normalizeSecrets
 } from './options.js'
+
+// v2 credentials on top of the URL secret: a custom header, Basic auth, a signature.
+export {
+  MIN_V2_CREDENTIAL_LENGTH,
+  V2_SIGNATURE_HEADER,
+  normalizeV2Auth,
+  v2CredentialValues,
+  type NormalizedV2Auth,
+  type V2AuthOptions
+} from './v2-auth.js'
 
 // The seams: what a store and a dispatcher implement, and what they are given.
 export type {
@@ -132,7 +143,6 @@ export {
   V1EnvelopeSchema,
   V1EventDataSchemaByType,
   V1EventSchema,
-  V2EnvelopeSchema,
   type Balance,
   type Campaign,
   type FpId,
@@ -153,8 +163,7 @@ export {
   type V1Envelope,
   type V1Event,
   type V1EventDataByType,
-  type V1EventType,
-  type V2Envelope
+  type V1EventType
 } from './schemas.js'
 
 // Checks the worker runs on stored v1 events, off the request path.

@@ -1,6 +1,7 @@
 import { FST_FIRSTPROMOTER_OPTIONS } from './errors.js'
 import type { HandlerRegistry } from './handlers.js'
 import type { FirstPromoterDispatcher, FirstPromoterStore } from './seams.js'
+import { normalizeV2Auth, v2AuthConfigured, type NormalizedV2Auth, type V2AuthOptions } from './v2-auth.js'
 
 export const DEFAULT_PREFIX = '/webhooks/firstpromoter'
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -8,6 +9,7 @@ export const DEFAULT_FULFILMENT_WAIT_MS = 2000
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1000
 export const DEFAULT_QUARANTINE_BODY_LIMIT = 64 * 1024
 export const DEFAULT_STORE_TIMEOUT_MS = 5000
+export const DEFAULT_ACCEPT_V2 = true
 export const MIN_SECRET_LENGTH = 16
 /**
  * Fastify's default `maxParamLength`: the router answers 414 (repeating the path) for a longer
@@ -17,7 +19,7 @@ export const MAX_SECRET_LENGTH = 100
 /** FirstPromoter gives up after about 15 s; the wait must leave room for storage and the answer. */
 export const MAX_FULFILMENT_WAIT_MS = 10_000
 
-export interface FastifyFirstPromoterOptions {
+export interface FastifyFirstPromoterOptions extends V2AuthOptions {
   /** URL secret(s): the last path segment of the webhook URL. Several during a rotation. Required. */
   secrets: string | readonly string[]
   /** Durable storage of deliveries and fulfilments. Required. */
@@ -41,7 +43,11 @@ export interface FastifyFirstPromoterOptions {
   redactPaths?: readonly string[]
   /** `'drop'` masks emails, profiles, tax forms, notes and promo codes before storing. Default `'keep'`. */
   personalData?: 'keep' | 'drop'
-  /** Also accept FirstPromoter's v2 webhook envelope on the same route. Default false. */
+  /**
+   * Accept FirstPromoter's v2 webhook envelope on the same route (recognised by `event_id` /
+   * `event_type` without v1's `event`). Default true; when false a v2 body is refused with 400 and
+   * quarantined. The `v2*` credential options need it.
+   */
   acceptV2?: boolean
   /** Largest part of a rejected body kept in quarantine, in bytes. Default 64 KiB. */
   quarantineBodyLimit?: number
@@ -61,6 +67,8 @@ export interface NormalizedOptions {
   redactPaths: readonly string[][]
   personalData: 'keep' | 'drop'
   acceptV2: boolean
+  /** What a v2 delivery must carry besides the URL secret; every part null when nothing is configured. */
+  v2Auth: NormalizedV2Auth
   quarantineBodyLimit: number
 }
 
@@ -118,6 +126,12 @@ export function normalizeOptions (options: FastifyFirstPromoterOptions): Normali
     if (typeof p !== 'string' || p.trim() === '') throw new FST_FIRSTPROMOTER_OPTIONS('redactPaths must be non-empty dot paths')
     return p.split('.')
   })
+  if (options.acceptV2 !== undefined && typeof options.acceptV2 !== 'boolean') throw new FST_FIRSTPROMOTER_OPTIONS('acceptV2 must be a boolean')
+  const acceptV2 = options.acceptV2 ?? DEFAULT_ACCEPT_V2
+  const v2Auth = normalizeV2Auth(options)
+  if (!acceptV2 && v2AuthConfigured(v2Auth)) {
+    throw new FST_FIRSTPROMOTER_OPTIONS('v2 credentials (v2AuthHeader, v2BasicAuth, v2SigningSecrets) are set but acceptV2 is false')
+  }
   return {
     secrets,
     store: options.store,
@@ -129,7 +143,8 @@ export function normalizeOptions (options: FastifyFirstPromoterOptions): Normali
     storeTimeoutMs: positiveInt('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, MAX_FULFILMENT_WAIT_MS),
     redactPaths,
     personalData,
-    acceptV2: options.acceptV2 === true,
+    acceptV2,
+    v2Auth,
     quarantineBodyLimit: positiveInt('quarantineBodyLimit', options.quarantineBodyLimit, DEFAULT_QUARANTINE_BODY_LIMIT)
   }
 }

@@ -2,10 +2,12 @@ import { STATUS_CODES } from 'node:http'
 import { Type, type Static } from '@sinclair/typebox'
 import type { FieldError } from './validate.js'
 
-/** 200 for an ordinary event (and for an unknown type: stored, then ignored). */
+/** 200 for an ordinary event (and for an unknown type: stored, then ignored), and for a v2 test delivery. */
 export const ReceivedSchema = Type.Object({
   received: Type.Literal(true),
-  duplicate: Type.Boolean()
+  duplicate: Type.Boolean(),
+  /** Set for a v2 test delivery: stored as a test, never processed. */
+  test: Type.Optional(Type.Literal(true))
 })
 export type Received = Static<typeof ReceivedSchema>
 
@@ -56,6 +58,7 @@ export function errorBody (err: StatusError, errors?: FieldError[] | null): Erro
 export const DeliveryAnswerSchema = Type.Object({
   received: Type.Optional(Type.Literal(true)),
   duplicate: Type.Optional(Type.Boolean()),
+  test: Type.Optional(Type.Literal(true)),
   fulfilment_id: Type.Optional(Type.Number()),
   state: Type.Optional(Type.Union([Type.Literal('granted'), Type.Literal('pending')]))
 })

@@ -15,24 +15,33 @@ import { DeliveryAnswerSchema, ErrorBodySchema, FulfilmentAnswerSchema, errorBod
 import { createSecretMatcher } from './secret.js'
 import type { Delivery, FulfilmentStatus, RecordResult } from './seams.js'
 import { withTimeout } from './timeout.js'
-import { isRejection, rejection, toDelivery, type DeliveryOptions, type Rejection } from './to-delivery.js'
+import { isRejection, readsAsV1, rejection, toDelivery, type DeliveryOptions, type Rejection } from './to-delivery.js'
+import { createV2Authenticator, v2CredentialValues } from './v2-auth.js'
 
 type LogFields = Record<string, unknown>
 
+/** The answer to a wrong URL secret and to missing or wrong v2 credentials alike: it tells nothing. */
+function notFound (reply: FastifyReply) {
+  return reply.code(404).header('connection', 'close').send(errorBody(new FST_FIRSTPROMOTER_NOT_FOUND()))
+}
+
 /**
- * The webhook route: checks the secret, turns the body into a delivery (`toDelivery`) and does the
- * I/O: quarantines a rejection, stores a delivery, queues its processing, and answers (the
- * fulfilment protocol is `answerFulfilment`).
+ * The webhook route: checks the secret (and, for a body that is not v1, the v2 credentials), turns
+ * the body into a delivery (`toDelivery`) and does the I/O: quarantines a rejection, stores a
+ * delivery, queues its processing, and answers (the fulfilment protocol is `answerFulfilment`).
  */
 export function webhookRoutes (opts: NormalizedOptions) {
   const matches = createSecretMatcher(opts.secrets)
-  const deliveryOptions: DeliveryOptions = { secrets: opts.secrets, paths: opts.redactPaths, personalData: opts.personalData, acceptV2: opts.acceptV2 }
+  const v2Credentials = createV2Authenticator(opts.v2Auth)
+  // The v2 credentials are masked wherever the URL secrets are: in stored and quarantined bodies.
+  const masked = [...opts.secrets, ...v2CredentialValues(opts.v2Auth)]
+  const deliveryOptions: DeliveryOptions = { secrets: masked, paths: opts.redactPaths, personalData: opts.personalData, acceptV2: opts.acceptV2 }
 
   return async function routes (app: FastifyInstance): Promise<void> {
     const fullPrefix = app.prefix
     const serializeReq = (req: FastifyRequest) => ({
       method: req.method,
-      url: maskedUrl(req.url, fullPrefix, opts.secrets),
+      url: maskedUrl(req.url, fullPrefix, masked),
       host: req.host,
       remoteAddress: req.ip
     })
@@ -111,7 +120,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
       const { statusCode } = err
       if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
         // A framework error's message may quote the URL, and the URL holds the secret.
-        return reply.code(statusCode).send(errorBody({ statusCode, code: err.code, name: err.name, message: maskUrlIn(err.message, req.url, fullPrefix, opts.secrets) }))
+        return reply.code(statusCode).send(errorBody({ statusCode, code: err.code, name: err.name, message: maskUrlIn(err.message, req.url, fullPrefix, masked) }))
       }
       req.log.error({ err }, 'firstpromoter: unexpected error')
       return reply.code(500).send(errorBody(new FST_FIRSTPROMOTER_INTERNAL()))
@@ -124,7 +133,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
         req.log.info('firstpromoter: unknown secret')
         // Answered before the body is read: close the connection rather than go on reading (and
         // waiting for) a body nobody wants, however slowly it comes.
-        return reply.code(404).header('connection', 'close').send(errorBody(new FST_FIRSTPROMOTER_NOT_FOUND()))
+        return notFound(reply)
       }
     })
 
@@ -142,7 +151,18 @@ export function webhookRoutes (opts: NormalizedOptions) {
         }
       }
     }, async (req, reply) => {
-      const delivery = toDelivery(req.body as ParsedBody | undefined, deliveryOptions)
+      const body = req.body as ParsedBody | undefined
+      // v1 cannot send credentials; everything else must (v2 bodies, tests, and bodies that cannot
+      // be read), before anything is redacted, stored or quarantined.
+      if (v2Credentials && !(body?.kind === 'json' && readsAsV1(body.value))) {
+        const failed = v2Credentials(req.headers, body?.raw ?? '')
+        if (failed.length > 0) {
+          // The names of the checks, for the operator; never a value, and never in the answer.
+          req.log.info({ failed }, 'firstpromoter: v2 credentials missing or wrong')
+          return notFound(reply)
+        }
+      }
+      const delivery = toDelivery(body, deliveryOptions, { eventId: req.headers['x-event-id'] })
       if (isRejection(delivery)) return reject(req, reply, delivery)
       const { eventId, eventType } = delivery
 
@@ -155,6 +175,12 @@ export function webhookRoutes (opts: NormalizedOptions) {
       const { inboxId, duplicate, fulfilment } = recorded
       const logFields = { eventId, eventType, inboxId, duplicate }
       req.firstpromoterDelivery = { eventType, eventId, fulfilmentId: fulfilment?.id ?? null, duplicate }
+
+      if (delivery.test) {
+        // Recorded as a test by the store, and never queued: nothing may act on it.
+        req.log.info(logFields, 'firstpromoter: test delivery received')
+        return reply.code(200).send({ received: true, duplicate, test: true })
+      }
 
       // Every new inbox row gets its processing job (projections, handlers), fulfilments included:
       // the sweeper is only the fallback for rows stored while the queue was unreachable.

@@ -5,8 +5,8 @@
  * examples, nulls where objects are expected), so these schemas are tolerant by design: objects
  * keep extra properties (never `additionalProperties: false`), ids accept integers and numeric
  * strings, and nearly every field is optional and nullable. They are strict only where the
- * receiver relies on a value: the envelope (`V1EnvelopeSchema`, `V2EnvelopeSchema`) and the
- * fulfilment facts (`FulfilmentPendingDataSchema`). An ordinary event must never be refused for a
+ * receiver relies on a value: the envelope (`V1EnvelopeSchema`; v2's is `V2WebhookEnvelopeSchema`
+ * in `schemas-v2.ts`) and the fulfilment facts (`FulfilmentPendingDataSchema`). An ordinary event must never be refused for a
  * detail in its `data`, so the per-type data schemas are meant for loose checks whose mismatches
  * are only logged.
  */
@@ -383,20 +383,3 @@ export const V1EventSchema = Type.Union([
   V1EventMember('fulfilment_pending')
 ])
 export type V1Event = Static<typeof V1EventSchema>
-
-/**
- * The v2 webhook envelope as first documented (advisory; the strict check of a v2 delivery is
- * `V2WebhookEnvelopeSchema`): `event_id` (a UUID in the docs; any 1–100 character string),
- * `event_type` (`entity.action`, e.g. `commission.updated`), `changes` as `{ field: [old, new] }`.
- */
-export const V2EnvelopeSchema = Type.Object({
-  event_id: Type.String({ minLength: 1, maxLength: 100 }),
-  event_type: Type.String({ maxLength: 100, pattern: '^[^.\\s]+(\\.[^.\\s]+)+$' }),
-  action: Type.String({ maxLength: 100 }),
-  entity_type: Type.String({ maxLength: 100 }),
-  entity_id: FpIdSchema,
-  changes: Type.Optional(Type.Record(Type.String(), Type.Tuple([Type.Unknown(), Type.Unknown()]))),
-  data: Type.Record(Type.String(), Type.Unknown()),
-  timestamp: Type.String()
-})
-export type V2Envelope = Static<typeof V2EnvelopeSchema>

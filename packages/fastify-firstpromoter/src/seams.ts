@@ -28,6 +28,11 @@ export interface Delivery {
   dedupeKey: string | null
   payload: unknown
   fulfilment?: FulfilmentFacts
+  /**
+   * A v2 test delivery (`"data": {"test": true}`): the store records it as a test (the Postgres
+   * store's inbox `state` is `test`), never to be processed; the plugin queues no job for it.
+   */
+  test?: boolean
 }
 
 export interface FulfilmentStatus {

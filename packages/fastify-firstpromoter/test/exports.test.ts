@@ -7,8 +7,10 @@ import type { FirstPromoterStore, FulfilmentAnswerNote, FulfilmentDecision } fro
 const PUBLIC_VALUES = [
   'default', 'fastifyFirstPromoter',
   // options
-  'DEFAULT_BODY_LIMIT', 'DEFAULT_ENQUEUE_TIMEOUT_MS', 'DEFAULT_FULFILMENT_WAIT_MS', 'DEFAULT_PREFIX',
+  'DEFAULT_ACCEPT_V2', 'DEFAULT_BODY_LIMIT', 'DEFAULT_ENQUEUE_TIMEOUT_MS', 'DEFAULT_FULFILMENT_WAIT_MS', 'DEFAULT_PREFIX',
   'DEFAULT_QUARANTINE_BODY_LIMIT', 'DEFAULT_STORE_TIMEOUT_MS', 'MAX_SECRET_LENGTH', 'MIN_SECRET_LENGTH', 'normalizeSecrets',
+  // v2 credentials
+  'MIN_V2_CREDENTIAL_LENGTH', 'V2_SIGNATURE_HEADER', 'normalizeV2Auth', 'v2CredentialValues',
   // deliveries
   'fulfilmentFacts', 'usableTime', 'v1Delivery',
   // errors
@@ -23,7 +25,7 @@ const PUBLIC_VALUES = [
   'FulfilmentPendingDataSchema', 'FulfilmentSchema', 'LeadEventDataSchema', 'LeadSchema', 'NullableSchema',
   'ProfileSchema', 'PromoterAcceptedDataSchema', 'PromoterSchema', 'PromoterSignedUpDataSchema', 'PromotionSchema',
   'RewardCreatedDataSchema', 'RewardRuleSchema', 'RewardSchema', 'TimestampSchema', 'UnitSchema', 'V1_EVENT_TYPES',
-  'V1EnvelopeSchema', 'V1EventDataSchemaByType', 'V1EventSchema', 'V2EnvelopeSchema',
+  'V1EnvelopeSchema', 'V1EventDataSchemaByType', 'V1EventSchema',
   'documentedShapeErrors', 'fulfilmentPendingCheck',
   // v2 payloads and commissions
   'NON_MONETARY_UNITS', 'V2_EVENT_TYPES', 'V2CampaignRefSchema', 'V2ChangeSchema', 'V2ChangesSchema',

@@ -80,18 +80,24 @@ t.test('typed handlers are registered through the decorator and aliased for the 
   t.throws(() => fp.on('lead_signup', 'nope' as never), TypeError)
 })
 
-t.test('v2 envelopes are refused unless enabled, then stored', async (t) => {
+t.test('v2 envelopes are accepted by default; with acceptV2 false they are refused and quarantined', async (t) => {
   const body = example('commission.updated.json')
-  const { app } = await existingServer(t)
-  t.equal((await post(app, `/hooks/fp/${SECRET}`, body)).statusCode, 400)
-  const seams = memorySeams()
-  const v2 = Fastify()
-  await v2.register(fastifyFirstPromoter, { secrets: SECRET, store: seams.store, dispatcher: seams.dispatcher, acceptV2: true })
-  t.teardown(() => v2.close())
-  const res = await post(v2, `/webhooks/firstpromoter/${SECRET}`, body)
-  t.equal(res.statusCode, 200)
+  const { app, seams } = await existingServer(t)
+  const res = await post(app, `/hooks/fp/${SECRET}`, body)
+  t.equal(res.statusCode, 200, res.body)
   const stored = [...seams.inbox.values()][0]!
   t.same([stored.source, stored.eventId, stored.eventType], ['v2', body.event_id, 'commission.updated'])
+
+  const off = memorySeams()
+  const v1Only = Fastify()
+  await v1Only.register(fastifyFirstPromoter, { secrets: SECRET, store: off.store, dispatcher: off.dispatcher, acceptV2: false })
+  t.teardown(() => v1Only.close())
+  const refused = await post(v1Only, `/webhooks/firstpromoter/${SECRET}`, body)
+  t.equal(refused.statusCode, 400)
+  t.match(refused.json(), { code: 'FST_FIRSTPROMOTER_INVALID_ENVELOPE', message: /accepts v1 only \(acceptV2 is off\)/ })
+  t.equal(off.inbox.size, 0)
+  t.equal(off.quarantined.length, 1, 'kept for a human')
+  t.equal(JSON.parse(off.quarantined[0]!.body!).event_id, body.event_id)
 })
 
 t.test('a fulfilment answered 422 is logged at warn, with its reason and without personal data', async (t) => {

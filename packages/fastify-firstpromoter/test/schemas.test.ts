@@ -11,13 +11,11 @@ import {
   V1EnvelopeSchema,
   V1EventDataSchemaByType,
   V1EventSchema,
-  V2EnvelopeSchema,
   type Fulfilment,
   type FulfilmentPendingData,
   type V1Event,
   type V1EventDataByType,
-  type V1EventType,
-  type V2Envelope
+  type V1EventType
 } from '../src/schemas.js'
 
 const fixturesDir = new URL('./fixtures/', import.meta.url)
@@ -64,7 +62,6 @@ const envelope = TypeCompiler.Compile(V1EnvelopeSchema)
 const event = TypeCompiler.Compile(V1EventSchema)
 const fulfilmentData = TypeCompiler.Compile(FulfilmentPendingDataSchema)
 const fulfilment = TypeCompiler.Compile(FulfilmentSchema)
-const v2Envelope = TypeCompiler.Compile(V2EnvelopeSchema)
 
 function describe (errors: Iterable<ValueError>): string[] {
   return [...errors].map((error) => `${error.path}: ${error.message}`)
@@ -125,25 +122,6 @@ t.test('invalid fixtures fail at the field they break', async (t) => {
       t.notOk(event.Check(payload), 'V1EventSchema rejects it too')
     })
   }
-})
-
-t.test('v2 envelope', async (t) => {
-  const payload = load(V2_EXAMPLE)
-  t.same(describe(v2Envelope.Errors(payload)), [], 'commission.updated validates')
-  t.notOk(envelope.Check(payload), 'it is not a v1 envelope')
-  if (v2Envelope.Check(payload)) {
-    const envelope: V2Envelope = payload
-    t.same(envelope.changes?.['status'], ['pending', 'approved'])
-  }
-
-  const good = payload as Record<string, unknown>
-  const firstPath = (value: unknown): string | undefined => v2Envelope.Errors(value).First()?.path
-  t.equal(firstPath({ ...good, event_id: '' }), '/event_id')
-  t.equal(firstPath({ ...good, event_type: 'commission' }), '/event_type')
-  t.equal(firstPath({ ...good, entity_id: '88901x' }), '/entity_id')
-  t.equal(firstPath({ ...good, changes: { status: ['pending'] } }), '/changes/status')
-  t.equal(firstPath({ ...good, data: [] }), '/data')
-  t.ok(v2Envelope.Check({ ...good, changes: undefined, entity_id: '88901', extra: 1 }), 'string id, no changes, extra field')
 })
 
 t.test('the envelope accepts what the receiver must store and ignore', async (t) => {

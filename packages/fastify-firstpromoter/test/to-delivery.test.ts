@@ -102,10 +102,33 @@ t.test('rejections: each with its error, its field errors and the body quarantin
     t.match(r.fieldErrors, [{ path: '/event_id' }])
   })
 
-  t.test('a v2 envelope when v2 is not accepted: read as v1, so refused', async (t) => {
-    const r = rejected(t, toDelivery(json(example('commission.updated.json')), options))
-    t.equal(r.error.code, 'FST_FIRSTPROMOTER_INVALID_ENVELOPE')
-    t.match(r.fieldErrors, [{ path: '/event' }])
+  t.test('a v2 body when v2 is turned off: refused with a reason that says so, the body kept', async (t) => {
+    for (const name of ['commission.updated.json', 'test-delivery.json', 'test-delivery-bare.json']) {
+      const body = example(`v2/${name}`)
+      const r = rejected(t, toDelivery(json(body), options))
+      t.match(r.error, { statusCode: 400, code: 'FST_FIRSTPROMOTER_INVALID_ENVELOPE', message: /v2 envelope.*accepts v1 only \(acceptV2 is off\)/ }, name)
+      t.same(JSON.parse(r.body!), body, `${name}: kept for quarantine`)
+    }
+    const onlyType = rejected(t, toDelivery(json({ event_type: 'promoter.created', data: {} }), options))
+    t.match(onlyType.error.message, /acceptV2 is off/, 'event_type alone is enough to tell')
+  })
+
+  t.test('a v2 body whose X-Event-Id disagrees with its event_id', async (t) => {
+    const body = example('v2/commission.updated.json')
+    for (const header of ['another-id', `${body.event_id} `.repeat(2)]) {
+      const r = rejected(t, toDelivery(json(body), v2On, { eventId: header }))
+      t.match(r.error, { statusCode: 400, code: 'FST_FIRSTPROMOTER_INVALID_ENVELOPE', message: 'Invalid webhook envelope: the X-Event-Id header does not match event_id' })
+      t.same(r.fieldErrors, [{ path: '/event_id', message: 'must equal the X-Event-Id header' }])
+      t.notMatch(r.error.message, 'another-id', 'neither id is echoed')
+      t.same(JSON.parse(r.body!).event_id, body.event_id, 'the body is kept for quarantine')
+    }
+    const test = example('v2/test-delivery.json')
+    t.match(rejected(t, toDelivery(json(test), v2On, { eventId: 'another-id' })).error.message, /X-Event-Id/, 'a test delivery too')
+  })
+
+  t.test('a v2 body that is neither an envelope nor a test: the missing field named', async (t) => {
+    const r = rejected(t, toDelivery(json({ event_type: 'promoter.created', data: {} }), v2On))
+    t.match(r.fieldErrors, [{ path: '/event_id' }])
   })
 })
 
@@ -174,6 +197,32 @@ t.test('deliveries: each kind, redacted, built from the parsed document itself',
     t.same([d.source, d.eventId, d.eventType, d.eventCreatedAt, d.dedupeKey], ['v2', body.event_id, 'commission.updated', new Date(body.timestamp), null])
     t.equal((d.payload as typeof body).data.auth_token, REDACTED)
     t.notOk('fulfilment' in d, 'stored, not granted')
+  })
+
+  t.test('a v2 event agreeing with X-Event-Id, or without it (an empty header counts as none)', async (t) => {
+    const body = example('v2/commission.updated.json')
+    for (const eventId of [body.event_id, ` ${body.event_id} `, '', undefined]) {
+      t.equal(delivered(t, toDelivery(json(body), v2On, { eventId })).eventId, body.event_id)
+    }
+  })
+
+  t.test('a test delivery: marked, with the id of the body, else of X-Event-Id, else of its content', async (t) => {
+    const full = example('v2/test-delivery.json')
+    const d = delivered(t, toDelivery(json(full), v2On, { eventId: full.event_id }))
+    t.same([d.source, d.eventId, d.eventType, d.test, d.eventCreatedAt], ['v2', full.event_id, 'commission.updated', true, new Date(full.timestamp)])
+    t.notOk('fulfilment' in d)
+
+    const bare = example('v2/test-delivery-bare.json')
+    const fromHeader = delivered(t, toDelivery(json(bare), v2On, { eventId: 'header-id-1' }))
+    t.same([fromHeader.eventId, fromHeader.eventType, fromHeader.test], ['header-id-1', 'test', true])
+    const a = delivered(t, toDelivery(json(bare), v2On))
+    const b = delivered(t, toDelivery(json(structuredClone(bare)), v2On))
+    t.match(a.eventId, /^test-[0-9a-f]{32}$/)
+    t.equal(a.eventId, b.eventId, 'the same test twice has one id (stored once)')
+    t.not(delivered(t, toDelivery(json({ data: { test: true, n: 2 } }), v2On)).eventId, a.eventId, 'another test has another')
+
+    const odd = delivered(t, toDelivery(json({ event_id: 12, event_type: '', data: { test: true }, timestamp: 'soon' }), v2On))
+    t.same([odd.test, odd.eventType, odd.eventCreatedAt], [true, 'test', null], 'nothing else in a test is relied on')
   })
 
   t.test('a body with v1\'s `event` is v1, even with an `event_id`', async (t) => {

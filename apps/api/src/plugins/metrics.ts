@@ -80,7 +80,7 @@ async function metrics (fastify: FastifyInstance, opts: MetricsOptions): Promise
     }
   }), new Gauge({
     name: 'fp_inbox_events',
-    help: 'Inbox rows by processing state (pending = not processed yet)',
+    help: 'Inbox rows by processing state (pending = not processed yet, test = a v2 test delivery, never processed)',
     labelNames: ['state'] as const,
     registers: [],
     collect () {

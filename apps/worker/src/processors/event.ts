@@ -14,7 +14,8 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
   const { inboxId } = job.data
   const event = await getEvent(deps.db, inboxId)
   if (!event) throw new UnrecoverableError(`inbox row ${inboxId} does not exist`)
-  if (event.state === 'processed') return 'skipped'
+  // A test delivery is never processed, whoever queued it (a replay, an operator).
+  if (event.state === 'processed' || event.state === 'test') return 'skipped'
   if (event.source === 'v1' && event.attempts === 0) {
     const shapeErrors = documentedShapeErrors(event.payload)
     if (shapeErrors.length > 0) deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, errors: shapeErrors }, 'event data differs from the documented shape; processed as received')

@@ -14,7 +14,7 @@ export async function eventRoutes (fastify: FastifyInstance): Promise<void> {
       summary: 'List stored events, newest first',
       querystring: Type.Object({
         type: Type.Optional(Type.String({ maxLength: 100 })),
-        state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('processed'), Type.Literal('failed')])),
+        state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('processed'), Type.Literal('failed'), Type.Literal('test')])),
         from: Type.Optional(Type.String({ format: 'date-time' })),
         to: Type.Optional(Type.String({ format: 'date-time' })),
         before_id: Type.Optional(Type.Integer({ minimum: 1 })),
