@@ -19,7 +19,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const CHILDREN = { api: 'apps/api/dist/bin.js', worker: 'apps/worker/dist/bin.js' }
+const CHILDREN = { api: 'apps/api/dist/bin.js', worker: 'packages/worker/dist/bin.js' }
 const DUPLICATE_SIGNAL_MS = 1000
 // After the children's own drain time, a child still running is killed.
 const KILL_MARGIN_MS = 5000
@@ -43,7 +43,7 @@ function positiveInt (name, fallback) {
 
 // 1. Configuration, before anything is touched: both processes' variables, as they read them.
 const { loadApiConfig } = await import('../apps/api/dist/config.js')
-const { loadWorkerConfig } = await import('../apps/worker/dist/config.js')
+const { loadWorkerConfig } = await import('../packages/worker/dist/config.js')
 const problems = new Set()
 const configs = {}
 for (const [name, load] of [['api', loadApiConfig], ['worker', loadWorkerConfig]]) {

@@ -23,7 +23,7 @@ const store: FirstPromoterStore = {
 
 const dispatcher: FirstPromoterDispatcher = {
   async enqueueEvent () {},
-  // Grant at once: a real grant runs in a worker, exactly once (see apps/worker).
+  // Grant at once: a real grant runs in a worker, exactly once (see packages/worker).
   async enqueueGrant ({ fulfilmentId }) { fulfilments.set(fulfilmentId, { id: fulfilmentId, state: 'granted', failureReason: null }) },
   async waitForGrant () {}
 }
