@@ -3,7 +3,7 @@ import type { HandlerRegistry } from 'fastify-firstpromoter'
 import type { Logger } from 'pino'
 import type { GrantFunctions } from './grants.js'
 import type { FulfilmentCloser } from './closer.js'
-import type { PayoutSource } from './reconcile.js'
+import type { PayoutSource } from './processors/reconcile.js'
 
 /** What every processor gets: plain values and functions, so tests can build them directly. */
 export interface WorkerDeps {
@@ -14,7 +14,6 @@ export interface WorkerDeps {
   handlers: HandlerRegistry
   /** Set when FirstPromoter API credentials are configured. */
   closer: FulfilmentCloser | undefined
-  canCloseViaApi: boolean
   payouts: PayoutSource | undefined
   /** Through the queue package's one enqueue policy: asking again always yields a job that runs. */
   enqueueGrant: (fulfilmentId: number) => Promise<void>

@@ -71,7 +71,7 @@ export const silentLogger = () => pino({ level: 'silent' })
 
 /**
  * A worker on the test's database and prefix, with its own db pool; closed at teardown.
- * No schedules (sweep/reconcile run only when called); `close()` may be called early, twice is harmless.
+ * No schedules (sweep/reconcile run only when called); `close()` may be called early (it is idempotent).
  */
 export async function startWorker (t: T, ctx: TestContext, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> {
   const handle = createDb(ctx.dbUrl, { max: 5, applicationName: 'worker-under-test' })
@@ -84,9 +84,6 @@ export async function startWorker (t: T, ctx: TestContext, options: Partial<Crea
     reconcileIntervalMs: 0,
     ...options
   })
-  const close = worker.close.bind(worker)
-  let closing: Promise<void> | undefined
-  worker.close = () => (closing ??= close())
   t.teardown(async () => {
     await worker.close()
     await handle.close()
