@@ -1,4 +1,4 @@
-import { buildServer, loadApiConfig, type ApiConfig } from '@fp-webhooks/api'
+import { buildServer, loadApiConfig, type ApiConfig } from '../../../src/index.js'
 import { createDb, type Db } from '@fp-webhooks/db'
 import { captureLogs, createRedisPrefix, createTestDatabase, TEST_PG_URL, TEST_REDIS_URL } from '@fp-webhooks/testing'
 import { createWorker, type CreateWorkerOptions, type FulfilmentWorker } from '@fp-webhooks/worker'
