@@ -1,6 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs'
 import { createDb } from '@fp-webhooks/db'
-import { captureLogs, createRedisPrefix, createTestDatabase, TEST_REDIS_URL } from '@fp-webhooks/testing'
+import { captureLogs, createRedisPrefix, createTestDatabase, fixture, TEST_REDIS_URL } from '@fp-webhooks/testing'
 import { createWorker, type CreateWorkerOptions } from '@fp-webhooks/worker'
 import { pino } from 'pino'
 import { buildServer } from '../src/server.js'
@@ -15,12 +14,7 @@ interface T {
   teardown: (fn: () => unknown) => void
 }
 
-const FIXTURES = new URL('./fixtures/', import.meta.url)
-export const fixtureNames = () => readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
-/** A fresh copy of a fixture payload. */
-export function fixture<T = any> (name: string): T {
-  return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'))
-}
+export { fixture }
 
 let nextId = 900_000_000 + Math.floor(Math.random() * 1_000_000) * 10
 /** A unique id, so that deliveries of one test never dedupe against another's. */

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { countLedgerEntries, createDb, getFulfilment, upsertFulfilment, type Db, type Fulfilment } from '@fp-webhooks/db'
-import { createRedisPrefix, createTestDatabase, TEST_REDIS_URL } from '@fp-webhooks/testing'
+import { createRedisPrefix, createTestDatabase, fixture, TEST_REDIS_URL } from '@fp-webhooks/testing'
 import { fulfilmentFacts, type FulfilmentFacts, type FulfilmentPendingData } from 'fastify-firstpromoter'
 import { pino } from 'pino'
 import { createWorker, type CreateWorkerOptions, type FulfilmentWorker } from '../src/index.js'
@@ -11,15 +10,10 @@ interface T {
   teardown: (fn: () => unknown) => void
 }
 
-const FIXTURES = new URL('./fixtures/', import.meta.url)
+export { fixture }
 
-/** A fresh (mutable) copy of a JSON fixture from `test/fixtures/`. */
-export function fixture<R = any> (name: string): R {
-  return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as R
-}
-
-/** The path of a fixture file, e.g. the worker-process script. */
-export const fixturePath = (name: string) => new URL(name, FIXTURES)
+/** The path of a file in `test/fixtures/`, e.g. the worker-process script. */
+export const fixturePath = (name: string) => new URL(name, new URL('./fixtures/', import.meta.url))
 
 let nextId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10
 /** A fresh id (fulfilment, event, promoter…), unique within the test process. */
