@@ -1,5 +1,5 @@
 import { countLedgerEntries, createDb, getFulfilment, upsertFulfilment, type Db, type Fulfilment } from '@fp-webhooks/db'
-import { createRedisPrefix, createTestDatabase, fixture, TEST_REDIS_URL } from '@fp-webhooks/testing'
+import { createRedisPrefix, createTestDatabase, fixture, sleep, startWorker as startTestWorker, TEST_REDIS_URL, waitFor } from '@fp-webhooks/testing'
 import { fulfilmentFacts, type FulfilmentFacts, type FulfilmentPendingData } from 'fastify-firstpromoter'
 import { pino } from 'pino'
 import { createWorker, type CreateWorkerOptions, type FulfilmentWorker } from '../src/index.js'
@@ -19,24 +19,7 @@ let nextId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10
 /** A fresh id (fulfilment, event, promoter…), unique within the test process. */
 export const uniqueId = () => ++nextId
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/**
- * Polls `predicate` every 25 ms until it returns true.
- * @throws Error naming `what` after `timeoutMs`
- */
-export async function waitFor (
-  predicate: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-  what: string | (() => string) = 'condition'
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await predicate()) return
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`)
-    await sleep(25)
-  }
-}
+export { sleep, waitFor }
 
 export interface TestContext {
   dbUrl: string
@@ -63,27 +46,9 @@ export async function setup (t: T): Promise<TestContext> {
 
 export const silentLogger = () => pino({ level: 'silent' })
 
-/**
- * A worker on the test's database and prefix, with its own db pool; closed at teardown.
- * No schedules (sweep/reconcile run only when called); `close()` may be called early (it is idempotent).
- */
-export async function startWorker (t: T, ctx: TestContext, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> {
-  const handle = createDb(ctx.dbUrl, { max: 5, applicationName: 'worker-under-test' })
-  const worker = await createWorker({
-    db: handle.db,
-    redisUrl: TEST_REDIS_URL,
-    prefix: ctx.prefix,
-    logger: silentLogger(),
-    sweepIntervalMs: 0,
-    reconcileIntervalMs: 0,
-    ...options
-  })
-  t.teardown(async () => {
-    await worker.close()
-    await handle.close()
-  })
-  return worker
-}
+/** A worker on the test's database and prefix, with its own db pool, no schedules; closed at teardown. */
+export const startWorker = (t: T, ctx: TestContext, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> =>
+  startTestWorker(t, createWorker, ctx, options, { max: 5, applicationName: 'worker-under-test' })
 
 export interface FulfilmentOverrides {
   id?: number
