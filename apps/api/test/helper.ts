@@ -1,8 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs'
 import { createDb } from '@fp-webhooks/db'
-import { captureLogs, createRedisPrefix, createTestDatabase, TEST_REDIS_URL } from '@fp-webhooks/testing'
+import { captureLogs, createRedisPrefix, createTestDatabase, fixture, sleep, startWorker as startTestWorker, TEST_REDIS_URL, waitFor } from '@fp-webhooks/testing'
 import { createWorker, type CreateWorkerOptions } from '@fp-webhooks/worker'
-import { pino } from 'pino'
 import { buildServer } from '../src/server.js'
 import { loadApiConfig, type ApiConfig } from '../src/config.js'
 import type { HandlerRegistry } from 'fastify-firstpromoter'
@@ -15,12 +13,7 @@ interface T {
   teardown: (fn: () => unknown) => void
 }
 
-const FIXTURES = new URL('./fixtures/', import.meta.url)
-export const fixtureNames = () => readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
-/** A fresh copy of a fixture payload. */
-export function fixture<T = any> (name: string): T {
-  return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'))
-}
+export { fixture }
 
 let nextId = 900_000_000 + Math.floor(Math.random() * 1_000_000) * 10
 /** A unique id, so that deliveries of one test never dedupe against another's. */
@@ -74,23 +67,8 @@ export async function build (t: T, options: BuildOptions = {}) {
 }
 
 /** A worker on the same database and queues as `app`. */
-export async function startWorker (t: T, app: { dbUrl: string, prefix: string }, options: Partial<CreateWorkerOptions> = {}) {
-  const handle = createDb(app.dbUrl, { max: 10 })
-  const worker = await createWorker({
-    db: handle.db,
-    redisUrl: TEST_REDIS_URL,
-    prefix: app.prefix,
-    logger: pino({ level: 'silent' }),
-    sweepIntervalMs: 0,
-    reconcileIntervalMs: 0,
-    ...options
-  })
-  t.teardown(async () => {
-    await worker.close()
-    await handle.close()
-  })
-  return worker
-}
+export const startWorker = (t: T, app: { dbUrl: string, prefix: string }, options: Partial<CreateWorkerOptions> = {}) =>
+  startTestWorker(t, createWorker, app, options)
 
 export function post (server: { inject: Function }, body: unknown, options: { url?: string, headers?: Record<string, string> } = {}) {
   return server.inject({
@@ -101,13 +79,4 @@ export function post (server: { inject: Function }, body: unknown, options: { ur
   }) as Promise<{ statusCode: number, json: () => any, body: string, headers: Record<string, string> }>
 }
 
-export async function waitFor (predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await predicate()) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+export { sleep, waitFor }

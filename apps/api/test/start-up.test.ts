@@ -1,30 +1,17 @@
 // The order of the start-up checks: every variable first (nothing touched yet), then Postgres and
 // its schema, then Redis. A process that cannot serve says so in one line and exits non-zero.
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createDb } from '@fp-webhooks/db'
-import { TEST_PG_URL, TEST_REDIS_URL, closedPort, createRedisPrefix, createTestDatabase } from '@fp-webhooks/testing'
+import { TEST_PG_URL, TEST_REDIS_URL, closedPort, createRedisPrefix, createTestDatabase, runBin } from '@fp-webhooks/testing'
 import { SECRET } from './helper.js'
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 
 /** Runs the api bin until it exits, or kills it after `ms` (then `code` is 'still running'). */
-async function runApi (env: Record<string, string>, ms = 15_000) {
-  const child = spawn(process.execPath, [BIN], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', REDIS_URL: TEST_REDIS_URL, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms)
-  const code = await new Promise<number | string>((resolve) => child.on('exit', (c, s) => resolve(s === 'SIGKILL' ? 'still running' : (c ?? String(s)))))
-  clearTimeout(timer)
-  return { code, stdout, stderr, lines: stderr.split('\n').filter(Boolean) }
-}
+const runApi = (env: Record<string, string>, ms?: number) =>
+  runBin(BIN, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', REDIS_URL: TEST_REDIS_URL, ...env }, ms)
 
 t.test('an unmigrated database: one line naming the command to run, exit 1, never listening', async (t) => {
   const { url } = await createTestDatabase(t, { migrated: false })

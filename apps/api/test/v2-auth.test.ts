@@ -1,12 +1,11 @@
 import { createHmac } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { ConfigError } from '@fp-webhooks/config'
+import { fixture as example } from '@fp-webhooks/testing'
 import t from 'tap'
 import { loadApiConfig } from '../src/config.js'
 import { SECRET, build, fixture, post } from './helper.js'
 
-const V2_FIXTURES = new URL('../../../packages/fastify-firstpromoter/test/fixtures/v2/', import.meta.url)
-const v2 = (name: string) => JSON.parse(readFileSync(new URL(name, V2_FIXTURES), 'utf8'))
+const v2 = (name: string) => example(`v2/${name}`)
 
 const TOKEN = 'api-v2-token-new-0123456789'
 const OLD_TOKEN = 'api-v2-token-old-9876543210'

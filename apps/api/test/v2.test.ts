@@ -1,12 +1,11 @@
-import { readFileSync, readdirSync } from 'node:fs'
 import { listStalePendingEvents } from '@fp-webhooks/db'
+import { fixture as example, fixtureNames } from '@fp-webhooks/testing'
 import t from 'tap'
 import { build, fixture, post, startWorker, waitFor } from './helper.js'
 
-// The plugin's v2 fixtures, each documented or constructed from the docs (their README says which).
-const V2_FIXTURES = new URL('../../../packages/fastify-firstpromoter/test/fixtures/v2/', import.meta.url)
-const v2Names = readdirSync(V2_FIXTURES).filter((f) => f.endsWith('.json')).sort()
-const v2 = (name: string) => JSON.parse(readFileSync(new URL(name, V2_FIXTURES), 'utf8'))
+// The v2 fixtures, each documented or constructed from the docs (their README says which).
+const v2Names = fixtureNames('v2')
+const v2 = (name: string) => example(`v2/${name}`)
 const isTest = (name: string) => name.startsWith('test-delivery')
 /**
  * A fixture with an event id of its own: several documented examples share one (the docs reuse

@@ -4,7 +4,7 @@
 // duplicates skip the insert and the enqueue and would flatter the numbers.
 import { readFileSync } from 'node:fs'
 
-const FIXTURES = new URL('../../../packages/fastify-firstpromoter/test/fixtures/', import.meta.url)
+const FIXTURES = new URL('../../../packages/testing/fixtures/', import.meta.url)
 
 function fixture (name) {
   return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'))

@@ -9,7 +9,7 @@ export const DEFAULT_RECHECK_INTERVAL_MS = 3_600_000
 /** Error retries are spread over a day: 7 of them, about 3.4 h apart. */
 export const DEFAULT_RETRY_INTERVAL_MS = Math.round(86_400_000 / 7)
 export const DEFAULT_MAX_RECHECKS = 24
-/** SPEC §1: an error is "retried up to 7 times", then the fulfilment gets `has_issues`. */
+/** docs/firstpromoter-v1.md, section 1: an error is "retried up to 7 times", then the fulfilment gets `has_issues`. */
 export const DEFAULT_MAX_RETRIES = 7
 /** FirstPromoter waits about 15 s for an answer. */
 export const DEFAULT_TIMEOUT_MS = 15_000
@@ -186,9 +186,10 @@ async function send (o: Resolved, body: string, n: number, reason: Attempt['reas
 }
 
 /**
- * FirstPromoter's reading of an answer (SPEC §1). Ordinary events are sent once. A fulfilment is
- * done on exactly 200; another 2xx leaves it pending until the next periodic check (no retry is
- * counted); anything else, no answer included, is an error retried up to `maxRetries` times.
+ * FirstPromoter's reading of an answer (docs/firstpromoter-v1.md, section 1). Ordinary events are
+ * sent once. A fulfilment is done on exactly 200; another 2xx leaves it pending until the next
+ * periodic check (no retry is counted); anything else, no answer included, is an error retried up
+ * to `maxRetries` times.
  */
 function nextStep (o: Resolved, report: Report, isFulfilment: boolean, counts: { pending: number, errors: number }): NextStep {
   const status = report.attempts.at(-1)!.status

@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { buildServer, loadApiConfig } from '@fp-webhooks/api'
 import { createDb } from '@fp-webhooks/db'
-import { captureLogs, createRedisPrefix, createTestDatabase, TEST_REDIS_URL } from '@fp-webhooks/testing'
+import { captureLogs, createRedisPrefix, createTestDatabase, sleep, startWorker as startTestWorker, TEST_REDIS_URL, waitFor } from '@fp-webhooks/testing'
 import { createWorker, type CreateWorkerOptions, type FulfilmentWorker } from '@fp-webhooks/worker'
-import { pino } from 'pino'
 
 export { TEST_REDIS_URL }
 
@@ -17,20 +16,7 @@ interface T {
   teardown: (fn: () => unknown) => void
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/**
- * Polls `predicate` every 25 ms until it returns true.
- * @throws Error naming `what` after `timeoutMs`
- */
-export async function waitFor (predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await predicate()) return
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(25)
-  }
-}
+export { sleep, waitFor }
 
 export interface TestContext {
   dbUrl: string
@@ -74,23 +60,8 @@ export async function startApi (t: T, ctx: TestContext, env: Record<string, stri
 }
 
 /** A worker on the test's database and queues (no schedules), closed at teardown. */
-export async function startWorker (t: T, ctx: TestContext, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> {
-  const handle = createDb(ctx.dbUrl, { max: 4, applicationName: 'cli-test-worker' })
-  const worker = await createWorker({
-    db: handle.db,
-    redisUrl: TEST_REDIS_URL,
-    prefix: ctx.prefix,
-    logger: pino({ level: 'silent' }),
-    sweepIntervalMs: 0,
-    reconcileIntervalMs: 0,
-    ...options
-  })
-  t.teardown(async () => {
-    await worker.close()
-    await handle.close()
-  })
-  return worker
-}
+export const startWorker = (t: T, ctx: TestContext, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> =>
+  startTestWorker(t, createWorker, ctx, options, { max: 4, applicationName: 'cli-test-worker' })
 
 /**
  * An HTTP server that reads each request and never answers, as a hung receiver would.

@@ -2,11 +2,11 @@
 // death of the supervisor that started the process.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { sleep } from '@fp-webhooks/testing'
 import t from 'tap'
 import { DUPLICATE_SIGNAL_MS } from '../src/lifecycle.js'
 
 const CHILD = fileURLToPath(new URL('./fixtures/graceful-child.mjs', import.meta.url))
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function startChild (env: Record<string, string> = {}, ipc = false) {
   const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc' as const] : [])] })

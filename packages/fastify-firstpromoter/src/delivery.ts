@@ -51,7 +51,7 @@ export function v1Delivery (envelope: V1Envelope, fulfilment?: FulfilmentFacts):
     eventId: String(envelope.event.id),
     eventType: type,
     eventCreatedAt: usableTime(envelope.event.created_at),
-    // Both "first payment" events of a lead collapse into one inbox row (SPEC §2).
+    // Both "first payment" events of a lead collapse into one inbox row (docs/firstpromoter-v1.md, section 2).
     dedupeKey: leadId !== null ? `v1:first_payment:lead:${leadId}` : null,
     payload: envelope,
     ...(fulfilment ? { fulfilment } : {})

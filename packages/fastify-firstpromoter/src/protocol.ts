@@ -20,9 +20,9 @@ function fromState (state: FulfilmentState, failureReason: string | null): Fulfi
 }
 
 /**
- * The `fulfilment_pending` status-code protocol (SPEC §1). 200 only once the grant has committed;
- * 202 while it is queued, running or retrying; 422 when it failed for good, so that FirstPromoter's
- * retries end in `has_issues` for a human to see.
+ * The `fulfilment_pending` status-code protocol (docs/firstpromoter-v1.md, section 1). 200 only
+ * once the grant has committed; 202 while it is queued, running or retrying; 422 when it failed for
+ * good, so that FirstPromoter's retries end in `has_issues` for a human to see.
  */
 export async function answerFulfilment (opts: NormalizedOptions, recorded: FulfilmentStatus, log: FastifyBaseLogger, reward?: { unit: string, amount: number }): Promise<FulfilmentDecision> {
   const settledAlready = fromState(recorded.state, recorded.failureReason)

@@ -1,6 +1,6 @@
 export const REDACTED = '[REDACTED]'
 
-/** Keys whose values are credentials wherever they appear (SPEC §3). */
+/** Keys whose values are credentials wherever they appear (docs/firstpromoter-v1.md, section 3). */
 const SECRET_KEYS = new Set(['auth_token', 'temp_password'])
 /** Personal data dropped when `personalData: 'drop'`; ids are kept so grants and projections still work. */
 const PERSONAL_KEYS = new Set([

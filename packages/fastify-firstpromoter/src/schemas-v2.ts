@@ -87,7 +87,7 @@ export type V2CampaignRef = Static<typeof V2CampaignRefSchema>
  * `promoter.*` data. Two documented shapes: the current one (`name`, `balances`, `joined_at`) and
  * the one before April 2026 (`status`, `default_ref_id`, `earnings_balance`/`current_balance`/
  * `paid_balance` keyed by unit, `created_at`). `auth_token` and `temp_password` are secrets if
- * they ever appear (SPEC §3): the plugin's default redaction covers them.
+ * they ever appear (docs/firstpromoter-v1.md, section 3): the plugin's default redaction covers them.
  */
 export const V2PromoterSchema = Type.Object({
   id: FpIdSchema,

@@ -1,5 +1,6 @@
 /*
- * TypeBox schemas for FirstPromoter's v1 and v2 webhook payloads (shared SPEC §2 and §5).
+ * TypeBox schemas for FirstPromoter's v1 and v2 webhook payloads (docs/firstpromoter-v1.md and
+ * docs/firstpromoter-v2.md).
  *
  * FirstPromoter's docs drift (ids typed as integers or strings, `state` vs `status`, shortened
  * examples, nulls where objects are expected), so these schemas are tolerant by design: objects
@@ -105,7 +106,7 @@ export const PromotionSchema = Type.Object({
 })
 export type Promotion = Static<typeof PromotionSchema>
 
-/** A promoter's profile: personal data (SPEC §3), never needed by the receiver. */
+/** A promoter's profile: personal data (docs/firstpromoter-v1.md, section 3), never needed by the receiver. */
 export const ProfileSchema = Type.Object({
   id: OptionalFpId,
   first_name: OptionalString,
@@ -128,8 +129,8 @@ export const ProfileSchema = Type.Object({
 export type Profile = Static<typeof ProfileSchema>
 
 /**
- * A promoter. Only `id` is required. `auth_token` and `temp_password` are secrets (SPEC §3): never
- * log or store them.
+ * A promoter. Only `id` is required. `auth_token` and `temp_password` are secrets (docs/firstpromoter-v1.md,
+ * section 3): never log or store them.
  */
 export const PromoterSchema = Type.Object({
   id: FpIdSchema,
@@ -154,7 +155,8 @@ export const PromoterSchema = Type.Object({
 })
 export type Promoter = Static<typeof PromoterSchema>
 
-/** A campaign. `default_webhook_url` echoes our URL secret (SPEC §3): mask it before use. */
+/** A campaign. `default_webhook_url` echoes our URL secret (docs/firstpromoter-v1.md, section 3):
+ * mask it before use. */
 export const CampaignSchema = Type.Object({
   id: OptionalFpId,
   name: OptionalString,

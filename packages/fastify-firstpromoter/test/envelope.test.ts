@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import fastifyFirstPromoter from '../src/index.js'
 import { SECRET, memorySeams } from './helper.js'
 
-const example = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
+const example = (name: string) => JSON.parse(readFileSync(new URL(`../../testing/fixtures/${name}`, import.meta.url), 'utf8'))
 
 async function server (t: Test) {
   const lines: string[] = []

@@ -8,7 +8,7 @@ import { SECRET, memorySeams } from './helper.js'
 // The route's own I/O over in-memory seams: what it quarantines, stores, queues and answers.
 // What a body becomes is test/to-delivery.test.ts.
 
-const example = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
+const example = (name: string) => JSON.parse(readFileSync(new URL(`../../testing/fixtures/${name}`, import.meta.url), 'utf8'))
 const URL_OK = `/webhooks/firstpromoter/${SECRET}`
 
 async function server (t: Test, overrides: (seams: ReturnType<typeof memorySeams>) => Partial<FastifyFirstPromoterOptions> = () => ({})) {

@@ -19,7 +19,7 @@ import {
   type V2WebhookEnvelope
 } from '../src/index.js'
 
-const dir = new URL('./fixtures/v2/', import.meta.url)
+const dir = new URL('../../testing/fixtures/v2/', import.meta.url)
 const fixtureNames = readdirSync(dir).filter(name => name.endsWith('.json')).sort()
 const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, dir), 'utf8'))
 
@@ -32,8 +32,8 @@ const envelope = TypeCompiler.Compile(V2WebhookEnvelopeSchema)
 const describe = (errors: Iterable<ValueError>): string[] => [...errors].map(e => `${e.path}: ${e.message}`)
 
 t.test('the fixtures include the repository example unchanged and every event family', async t => {
-  // test/fixtures/commission.updated.json is the shared example as committed for the v1 tests.
-  t.equal(readFileSync(new URL('commission.updated.json', dir), 'utf8'), readFileSync(new URL('./fixtures/commission.updated.json', import.meta.url), 'utf8'))
+  // fixtures/commission.updated.json is the shared example as committed for the v1 tests.
+  t.equal(readFileSync(new URL('commission.updated.json', dir), 'utf8'), readFileSync(new URL('../../testing/fixtures/commission.updated.json', import.meta.url), 'utf8'))
   const types = fixtureNames.filter(n => !NOT_ENVELOPES.has(n)).map(n => (load(n) as { event_type: string }).event_type)
   const families = new Set(types.map(type => type.split('.')[0]))
   for (const family of ['promoter', 'promoter_campaign', 'referral', 'commission', 'payout', 'contract_document']) {

@@ -18,11 +18,13 @@ import {
   type V1EventType
 } from '../src/schemas.js'
 
-const fixturesDir = new URL('./fixtures/', import.meta.url)
+// FirstPromoter's examples are committed once, in @fp-webhooks/testing. Read by path: the plugin
+// cannot depend on that package (it depends on the db package, which depends on the plugin).
+const fixturesDir = new URL('../../testing/fixtures/', import.meta.url)
 const fixtureNames = readdirSync(fixturesDir).filter((name) => name.endsWith('.json')).sort()
 
 function load (name: string): unknown {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
+  return JSON.parse(readFileSync(new URL(`../../testing/fixtures/${name}`, import.meta.url), 'utf8'))
 }
 
 /** The examples from FirstPromoter's docs, copied verbatim (shared/firstpromoter/examples). */

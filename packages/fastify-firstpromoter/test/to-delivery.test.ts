@@ -10,7 +10,7 @@ const SECRET = 'to-delivery-secret-0123456789'
 const options: DeliveryOptions = { secrets: [SECRET], paths: [], personalData: 'keep', acceptV2: false }
 const v2On: DeliveryOptions = { ...options, acceptV2: true }
 
-const example = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
+const example = (name: string) => JSON.parse(readFileSync(new URL(`../../testing/fixtures/${name}`, import.meta.url), 'utf8'))
 /** What the JSON parser hands the route. */
 const json = (value: unknown): ParsedBody => ({ kind: 'json', raw: JSON.stringify(value), value: structuredClone(value) })
 

@@ -6,8 +6,8 @@ import t, { type Test } from 'tap'
 import fastifyFirstPromoter, { type FastifyFirstPromoterOptions } from '../src/index.js'
 import { SECRET, memorySeams } from './helper.js'
 
-const v2 = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/v2/${name}`, import.meta.url), 'utf8'))
-const v1 = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
+const v2 = (name: string) => JSON.parse(readFileSync(new URL(`../../testing/fixtures/v2/${name}`, import.meta.url), 'utf8'))
+const v1 = (name: string) => JSON.parse(readFileSync(new URL(`../../testing/fixtures/${name}`, import.meta.url), 'utf8'))
 
 const TOKEN = 'Bearer v2-token-new-0123456789abcdef'
 const OLD_TOKEN = 'Bearer v2-token-old-fedcba9876543210'

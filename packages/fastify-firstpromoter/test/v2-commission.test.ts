@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { commissionApproval, type V2CommissionApproval, type V2WebhookEnvelope } from '../src/index.js'
 
-const load = (name: string): V2WebhookEnvelope => JSON.parse(readFileSync(new URL(`./fixtures/v2/${name}`, import.meta.url), 'utf8'))
+const load = (name: string): V2WebhookEnvelope => JSON.parse(readFileSync(new URL(`../../testing/fixtures/v2/${name}`, import.meta.url), 'utf8'))
 
 function approval (envelope: V2WebhookEnvelope): V2CommissionApproval {
   const decision = commissionApproval(envelope)

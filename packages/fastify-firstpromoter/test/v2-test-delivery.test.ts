@@ -4,7 +4,7 @@ import t from 'tap'
 import fastifyFirstPromoter from '../src/index.js'
 import { SECRET, memorySeams } from './helper.js'
 
-const v2 = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/v2/${name}`, import.meta.url), 'utf8'))
+const v2 = (name: string) => JSON.parse(readFileSync(new URL(`../../testing/fixtures/v2/${name}`, import.meta.url), 'utf8'))
 
 t.test('a v2 test delivery is answered 200, stored marked as a test, and never queued', async (t) => {
   const app = Fastify()

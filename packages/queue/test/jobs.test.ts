@@ -1,7 +1,7 @@
 import { Worker, type Processor } from 'bullmq'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import { createRedisPrefix, TEST_REDIS_URL } from '@fp-webhooks/testing'
+import { createRedisPrefix, TEST_REDIS_URL, waitFor } from '@fp-webhooks/testing'
 import {
   DEFAULT_GRANT_RETRY_MAX_DELAY_MS,
   GRANTS_QUEUE,
@@ -13,15 +13,7 @@ import {
   grantRetryDelay
 } from '../src/index.js'
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until (predicate: () => Promise<boolean>, what: string) {
-  for (let i = 0; i < 200; i++) {
-    if (await predicate()) return
-    await sleep(25)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+const until = (predicate: () => Promise<boolean>, what: string) => waitFor(predicate, 5000, what)
 
 async function setup (t: Test) {
   const prefix = createRedisPrefix(t)

@@ -7,7 +7,7 @@ import { createServer, connect, type Socket } from 'node:net'
  * connections only; `blackhole()` accepts connections and drops them at once, as a load balancer
  * with no backend; `stall()` keeps every connection open but forwards nothing either way, as a
  * service that hangs (bytes sent meanwhile are held and delivered on `restore()`).
- * The shared service itself is never touched.
+ * The shared service itself is never touched. `stats` counts what the proxy did, for a report.
  * @param options.onClientData sees each chunk a client sends, before it is forwarded, with the
  * number of its connection (to count protocol messages)
  */
@@ -16,6 +16,7 @@ export async function startTcpProxy (target: { host: string, port: number }, opt
   let connections = 0
   let open = true
   let stalled = false
+  const stats = { accepted: 0, refused: 0, destroyed: 0, cuts: 0, resets: 0 }
   // Bytes read while stalled, per destination, in arrival order.
   const held: Array<{ to: Socket, chunk: Buffer }> = []
 
@@ -26,7 +27,13 @@ export async function startTcpProxy (target: { host: string, port: number }, opt
     })
   }
   const server = createServer((client) => {
-    if (!open) { client.destroy(); return }
+    if (!open) {
+      stats.refused++
+      client.on('error', () => {})
+      client.destroy()
+      return
+    }
+    stats.accepted++
     const upstream = connect(target.port, target.host)
     live.add(client)
     live.add(upstream)
@@ -41,7 +48,13 @@ export async function startTcpProxy (target: { host: string, port: number }, opt
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
-  const reset = () => { for (const s of live) s.destroy(); live.clear(); held.length = 0 }
+  const dropLive = () => {
+    // Client and upstream sockets are both in the set: count connections, not sockets.
+    stats.destroyed += Math.floor(live.size / 2)
+    for (const s of live) s.destroy()
+    live.clear()
+    held.length = 0
+  }
   const listen = () => new Promise<void>((resolve, reject) => {
     if (server.listening) { resolve(); return }
     server.once('error', reject)
@@ -61,15 +74,16 @@ export async function startTcpProxy (target: { host: string, port: number }, opt
       u.port = String(port)
       return u.toString()
     },
-    async cut () { reset(); await stopListening() },
+    stats,
+    async cut () { stats.cuts++; dropLive(); await stopListening() },
     async restore () { open = true; unstall(); await listen() },
-    async blackhole () { open = false; reset(); await listen() },
+    async blackhole () { stats.cuts++; open = false; dropLive(); await listen() },
     stall () { stalled = true },
-    reset,
+    reset () { stats.resets++; dropLive() },
     async close () {
       open = false
       stalled = false
-      reset()
+      dropLive()
       await stopListening()
     }
   }

@@ -14,7 +14,6 @@ export interface WorkerDeps {
   handlers: HandlerRegistry
   /** Set when FirstPromoter API credentials are configured. */
   closer: FulfilmentCloser | undefined
-  canCloseViaApi: boolean
   payouts: PayoutSource | undefined
   /** Through the queue package's one enqueue policy: asking again always yields a job that runs. */
   enqueueGrant: (fulfilmentId: number) => Promise<void>

@@ -22,7 +22,7 @@ import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
 import { processGrant } from './processors/grant.js'
 import { reconcile, type PayoutSource } from '@fp-webhooks/operations'
-import { sweep } from './sweep.js'
+import { sweep } from './processors/sweep.js'
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000
 export const DEFAULT_STALE_AFTER_MS = 30_000
@@ -92,7 +92,6 @@ export async function createWorker (options: CreateWorkerOptions) {
     ledgerUnits: new Set(options.ledgerUnits ?? DEFAULT_LEDGER_UNITS),
     handlers: options.handlers ?? createHandlerRegistry(),
     closer,
-    canCloseViaApi: closer !== undefined,
     payouts,
     // Called for rows Postgres says are unfinished (sweep, reconcile, a granted fulfilment): a
     // finished job holding the id (one failed for stalling twice, a failed close) is replaced.
@@ -103,8 +102,9 @@ export async function createWorker (options: CreateWorkerOptions) {
     metrics: options.metrics
   }
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
-  const sweepNow = () => sweep(deps, { staleAfterMs })
-  const reconcileNow = (payouts: PayoutSource) => reconcile({ db: deps.db, log, payouts, jobs, canCloseViaApi: deps.canCloseViaApi })
+  const canCloseViaApi = closer !== undefined
+  const sweepNow = () => sweep({ ...deps, canCloseViaApi }, { staleAfterMs })
+  const reconcileNow = (payouts: PayoutSource) => reconcile({ db: deps.db, log, payouts, jobs, canCloseViaApi })
 
   const maintenance: Processor = async (job: Job) => {
     switch (job.name) {
@@ -168,10 +168,11 @@ export async function createWorker (options: CreateWorkerOptions) {
   producer.on('ready', onReady)
 
   // Catch up at once on whatever was stored while no worker ran.
-  await sweep(deps, { staleAfterMs: 0, closeGraceMs: staleAfterMs }).catch((err: Error) => log.warn({ err: { message: err.message } }, 'start-up sweep failed'))
+  await sweep({ ...deps, canCloseViaApi }, { staleAfterMs: 0, closeGraceMs: staleAfterMs }).catch((err: Error) => log.warn({ err: { message: err.message } }, 'start-up sweep failed'))
   // Then each process sweeps on its own timer: enqueues are idempotent, so several workers may,
   // and an empty Redis cannot take the schedule with it.
   const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS
+  let closing: Promise<void> | undefined
   const sweeper = sweepIntervalMs > 0
     ? runEvery(sweepIntervalMs, sweepNow, (err) => log.warn({ err: { message: err.message } }, 'sweep failed; next run in %d ms', sweepIntervalMs))
     : undefined
@@ -187,13 +188,32 @@ export async function createWorker (options: CreateWorkerOptions) {
       if (!deps.payouts) throw new Error('reconciliation needs FP_API_KEY (the v1 payouts list)')
       return reconcileNow(deps.payouts)
     },
-    async close () {
-      producer.off('ready', onReady)
-      await sweeper?.stop()
-      await Promise.all(workers.map((w) => w.close()))
-      await Promise.all(Object.values(queues).map((q) => q.close()))
-      // BullMQ leaves connections it was given open; they are ours to close.
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))
+    /**
+     * Idempotent: every call returns the first call's promise. As in BullMQ's `Worker.close`, each
+     * step runs whatever became of the one before: a failure is logged and the rest still closes.
+     */
+    close () {
+      closing ??= closeAll()
+      return closing
+    }
+  }
+
+  async function closeAll (): Promise<void> {
+    producer.off('ready', onReady)
+    await step('sweeper', [async () => { await sweeper?.stop() }])
+    await step('workers', workers.map((w) => () => w.close()))
+    await step('queues', Object.values(queues).map((q) => () => q.close()))
+    // BullMQ leaves connections it was given open; they are ours to close.
+    await step('connections', connections.map((c) => () => c.quit().catch(() => c.disconnect())))
+  }
+
+  /** Runs the step's parts side by side, each in its own try. */
+  async function step (name: string, parts: Array<() => Promise<unknown>>): Promise<void> {
+    const results = await Promise.allSettled(parts.map(async (part) => await part()))
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        log.error({ step: name, err: { message: (result.reason as Error)?.message } }, 'worker close step failed; closing the rest')
+      }
     }
   }
 }

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { countLedgerEntries, createDb, getFulfilment, upsertFulfilment, type Db, type Fulfilment } from '@fp-webhooks/db'
-import { createRedisPrefix, createTestDatabase, TEST_REDIS_URL } from '@fp-webhooks/testing'
+import { createRedisPrefix, createTestDatabase, fixture, sleep, startWorker as startTestWorker, TEST_REDIS_URL, waitFor } from '@fp-webhooks/testing'
 import { fulfilmentFacts, type FulfilmentFacts, type FulfilmentPendingData } from 'fastify-firstpromoter'
 import { pino } from 'pino'
 import { createWorker, type CreateWorkerOptions, type FulfilmentWorker } from '../src/index.js'
@@ -11,38 +10,16 @@ interface T {
   teardown: (fn: () => unknown) => void
 }
 
-const FIXTURES = new URL('./fixtures/', import.meta.url)
+export { fixture }
 
-/** A fresh (mutable) copy of a JSON fixture from `test/fixtures/`. */
-export function fixture<R = any> (name: string): R {
-  return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as R
-}
-
-/** The path of a fixture file, e.g. the worker-process script. */
-export const fixturePath = (name: string) => new URL(name, FIXTURES)
+/** The path of a file in `test/fixtures/`, e.g. the worker-process script. */
+export const fixturePath = (name: string) => new URL(name, new URL('./fixtures/', import.meta.url))
 
 let nextId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10
 /** A fresh id (fulfilment, event, promoter…), unique within the test process. */
 export const uniqueId = () => ++nextId
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/**
- * Polls `predicate` every 25 ms until it returns true.
- * @throws Error naming `what` after `timeoutMs`
- */
-export async function waitFor (
-  predicate: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-  what: string | (() => string) = 'condition'
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await predicate()) return
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`)
-    await sleep(25)
-  }
-}
+export { sleep, waitFor }
 
 export interface TestContext {
   dbUrl: string
@@ -69,30 +46,9 @@ export async function setup (t: T): Promise<TestContext> {
 
 export const silentLogger = () => pino({ level: 'silent' })
 
-/**
- * A worker on the test's database and prefix, with its own db pool; closed at teardown.
- * No schedules (sweep/reconcile run only when called); `close()` may be called early, twice is harmless.
- */
-export async function startWorker (t: T, ctx: TestContext, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> {
-  const handle = createDb(ctx.dbUrl, { max: 5, applicationName: 'worker-under-test' })
-  const worker = await createWorker({
-    db: handle.db,
-    redisUrl: TEST_REDIS_URL,
-    prefix: ctx.prefix,
-    logger: silentLogger(),
-    sweepIntervalMs: 0,
-    reconcileIntervalMs: 0,
-    ...options
-  })
-  const close = worker.close.bind(worker)
-  let closing: Promise<void> | undefined
-  worker.close = () => (closing ??= close())
-  t.teardown(async () => {
-    await worker.close()
-    await handle.close()
-  })
-  return worker
-}
+/** A worker on the test's database and prefix, with its own db pool, no schedules; closed at teardown. */
+export const startWorker = (t: T, ctx: TestContext, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> =>
+  startTestWorker(t, createWorker, ctx, options, { max: 5, applicationName: 'worker-under-test' })
 
 export interface FulfilmentOverrides {
   id?: number

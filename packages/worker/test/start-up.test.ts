@@ -1,28 +1,15 @@
 // The order of the start-up checks: every variable and module first (nothing touched yet), then
 // Postgres and its schema, then Redis. A worker that cannot work says so in one line and exits 1.
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { closedPort, createRedisPrefix, createTestDatabase } from '@fp-webhooks/testing'
+import { closedPort, createRedisPrefix, createTestDatabase, runBin } from '@fp-webhooks/testing'
 import { TEST_REDIS_URL } from './helper.js'
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 
 /** Runs the worker bin until it exits, or kills it after `ms` (then `code` is 'still running'). */
-async function runWorker (env: Record<string, string>, ms = 15_000) {
-  const child = spawn(process.execPath, [BIN], {
-    env: { ...process.env, LOG_LEVEL: 'info', REDIS_URL: TEST_REDIS_URL, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms)
-  const code = await new Promise<number | string>((resolve) => child.on('exit', (c, s) => resolve(s === 'SIGKILL' ? 'still running' : (c ?? String(s)))))
-  clearTimeout(timer)
-  return { code, stdout, stderr, lines: stderr.split('\n').filter(Boolean) }
-}
+const runWorker = (env: Record<string, string>, ms?: number) =>
+  runBin(BIN, { LOG_LEVEL: 'info', REDIS_URL: TEST_REDIS_URL, ...env }, ms)
 
 t.test('an unmigrated database: one line naming the command to run, exit 1, no job taken', async (t) => {
   const { url } = await createTestDatabase(t, { migrated: false })

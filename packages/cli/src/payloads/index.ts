@@ -1,6 +1,7 @@
 // Types only: the plugin (and Fastify) stay unloaded when the simulator runs.
 import type { V1EventType } from 'fastify-firstpromoter'
-// FirstPromoter's documented examples (shared SPEC examples/), shipped as JSON beside this module.
+// FirstPromoter's documented examples (docs/firstpromoter-v1.md), shipped as JSON beside this module:
+// a published package carries its own data (the tests' copy is in @fp-webhooks/testing).
 import fulfilmentPending from './fulfilment_pending.json' with { type: 'json' }
 import leadBecomesReferral from './lead_becomes_referral.json' with { type: 'json' }
 import leadCancelled from './lead_cancelled.json' with { type: 'json' }

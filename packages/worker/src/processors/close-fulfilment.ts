@@ -3,6 +3,7 @@ import { getFulfilment, setApiClose } from '@fp-webhooks/db'
 import type { CloseJobData } from '@fp-webhooks/queue'
 import { isPermanentApiError } from '../closer.js'
 import type { WorkerDeps } from '../deps.js'
+import { isFinalAttempt } from './attempts.js'
 
 /**
  * Closes a granted fulfilment through FirstPromoter's API: it was answered "pending" and would
@@ -17,7 +18,7 @@ export async function processCloseFulfilment (job: Job<CloseJobData>, deps: Work
     await deps.closer.close(id)
   } catch (err) {
     const message = (err as Error).message
-    const final = isPermanentApiError(err) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
+    const final = isPermanentApiError(err) || isFinalAttempt(job)
     await setApiClose(deps.db, id, final ? 'failed' : 'pending', message)
     deps.log.warn({ fulfilmentId: id, api: deps.closer.api, final, err: { message } }, 'could not close the fulfilment on FirstPromoter')
     if (isPermanentApiError(err)) throw new UnrecoverableError(message)

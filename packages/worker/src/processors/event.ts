@@ -3,6 +3,7 @@ import { errorText, getEvent, markEventAttemptFailed, markEventProcessed } from 
 import type { EventJobData } from '@fp-webhooks/queue'
 import { documentedShapeErrors } from 'fastify-firstpromoter'
 import type { WorkerDeps } from '../deps.js'
+import { isFinalAttempt } from './attempts.js'
 import { applyProjections } from '../projections.js'
 
 /**
@@ -32,7 +33,7 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
     await markEventProcessed(deps.db, inboxId)
     return 'processed'
   } catch (err) {
-    const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
+    const final = isFinalAttempt(job)
     // Never the error's own message: a failed query's repeats its parameters (e-mail addresses).
     const reason = errorText(err)
     await markEventAttemptFailed(deps.db, inboxId, reason, final)

@@ -56,7 +56,7 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
   try {
     // The built-in grant is one prepared statement, with nothing of the integrator's to run.
     outcome = grant === ledgerGrant
-      ? await grantFromLedger(deps.db, id, deps.canCloseViaApi)
+      ? await grantFromLedger(deps.db, id, deps.closer !== undefined)
       : await grantInTransaction(deps, id, grant)
   } catch (err) {
     // The text kept in last_error, the log and the job (Redis) has no query parameters or e-mails.
@@ -97,7 +97,7 @@ async function grantInTransaction (deps: WorkerDeps, id: number, grant: GrantFun
     // again would move grantedAt and could reopen an API close the winner already finished.
     if (!entry) return { grantedNow: false, closeDue: false, state: 'granted' }
     await grant({ fulfilment: row, tx, idempotencyKey: `firstpromoter-fulfilment-${id}` })
-    const { closeDue } = await markGranted(tx, id, deps.canCloseViaApi)
+    const { closeDue } = await markGranted(tx, id, deps.closer !== undefined)
     return { grantedNow: true, closeDue, state: 'granted' }
   })
 }

@@ -5,10 +5,10 @@ import { sleep } from './stack.js'
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 /** The repository root, and the built entry points as deployments run them. */
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
-export const API_BIN = fileURLToPath(new URL('../../../../apps/api/dist/bin.js', import.meta.url))
-export const WORKER_BIN = fileURLToPath(new URL('../../../worker/dist/bin.js', import.meta.url))
-export const START_SCRIPT = fileURLToPath(new URL('../../../../scripts/start.mjs', import.meta.url))
+export const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url))
+export const API_BIN = fileURLToPath(new URL('../../../dist/bin.js', import.meta.url))
+export const WORKER_BIN = fileURLToPath(new URL('../../../../../packages/worker/dist/bin.js', import.meta.url))
+export const START_SCRIPT = fileURLToPath(new URL('../../../../../scripts/start.mjs', import.meta.url))
 
 /** A log line: pino's JSON when it parses (`msg`, `name`, `pid`, …), else just the text. */
 export type LogLine = Record<string, any> & { raw: string }

@@ -1,8 +1,7 @@
-import { buildServer, loadApiConfig, type ApiConfig } from '@fp-webhooks/api'
+import { buildServer, loadApiConfig, type ApiConfig } from '../../../src/index.js'
 import { createDb, type Db } from '@fp-webhooks/db'
-import { captureLogs, createRedisPrefix, createTestDatabase, TEST_PG_URL, TEST_REDIS_URL } from '@fp-webhooks/testing'
+import { captureLogs, createRedisPrefix, createTestDatabase, sleep, startWorker as startTestWorker, TEST_PG_URL, TEST_REDIS_URL, waitFor } from '@fp-webhooks/testing'
 import { createWorker, type CreateWorkerOptions, type FulfilmentWorker } from '@fp-webhooks/worker'
-import { pino, type Logger } from 'pino'
 
 export { TEST_PG_URL, TEST_REDIS_URL }
 
@@ -31,20 +30,7 @@ export interface ChaosEnv {
   db: Db
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/**
- * Polls `predicate` until it returns true.
- * @throws naming `what` (and its last state) after `timeoutMs`
- */
-export async function waitFor (predicate: () => Promise<boolean> | boolean, timeoutMs: number, what: string | (() => string | Promise<string>)): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await predicate()) return
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? await what() : what}`)
-    await sleep(50)
-  }
-}
+export { sleep, waitFor }
 
 /** The test's own database (cloned from the migrated template) and Redis prefix, dropped at teardown. */
 export async function createEnv (t: Teardown): Promise<ChaosEnv> {
@@ -95,26 +81,8 @@ export type Api = Awaited<ReturnType<typeof startApi>>
  * An in-process worker on the real database and Redis (its own pool), no schedules: the sweeper
  * runs when the test calls it. Closed at teardown.
  */
-export async function startWorker (t: Teardown, env: ChaosEnv, options: Partial<CreateWorkerOptions> & { logger?: Logger } = {}): Promise<FulfilmentWorker> {
-  const handle = createDb(env.dbUrl, { max: 10, applicationName: 'chaos-worker' })
-  const worker = await createWorker({
-    db: handle.db,
-    redisUrl: TEST_REDIS_URL,
-    prefix: env.prefix,
-    logger: pino({ level: 'silent' }),
-    sweepIntervalMs: 0,
-    reconcileIntervalMs: 0,
-    ...options
-  })
-  const close = worker.close.bind(worker)
-  let closing: Promise<void> | undefined
-  worker.close = () => (closing ??= close())
-  t.teardown(async () => {
-    await worker.close().catch(() => {})
-    await handle.close().catch(() => {})
-  })
-  return worker
-}
+export const startWorker = (t: Teardown, env: ChaosEnv, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> =>
+  startTestWorker(t, createWorker, env, options, { max: 10, applicationName: 'chaos-worker' })
 
 export interface Answer { statusCode: number, body: string }
 

@@ -119,6 +119,7 @@ t.test('through the plugin route: every candidate, whatever its length, costs on
 t.test('through the running api: webhook secrets and the admin token, same pattern', async (t) => {
   const rng = createRng(t)
   const calls: Call[] = []
+  // The built package (self-reference): the mock reaches node:crypto through its dist graph.
   const apiModule = await t.mockImport<typeof import('@fp-webhooks/api')>('@fp-webhooks/api', { 'node:crypto': recordingCrypto(calls) })
   const env = await createEnv(t)
   const config = apiModule.loadApiConfig({

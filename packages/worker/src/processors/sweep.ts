@@ -9,6 +9,7 @@ export interface SweepDeps {
   enqueueEvent: (inboxId: number, eventType: string) => Promise<void>
   enqueueGrant: (id: number) => Promise<void>
   enqueueClose: (id: number) => Promise<void>
+  /** Whether granted fulfilments are closed through FirstPromoter's API (a closer is configured). */
   canCloseViaApi: boolean
 }
 

@@ -1,23 +1,12 @@
-import { readFileSync, readdirSync } from 'node:fs'
+import { V1_EXAMPLES, fixture } from '@fp-webhooks/testing'
 
-/** The plugin's fixtures: FirstPromoter's documented examples and their observed variations. */
-const FIXTURES = new URL('../../../fastify-firstpromoter/test/fixtures/', import.meta.url)
+export { fixture, fixtureNames } from '@fp-webhooks/testing'
 
 /** A JSON document built from a fixture: mutable, loosely typed on purpose (tests bend it). */
 export type Json = any
 
-export const fixtureNames = (): string[] => readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
-
-/** A fresh, mutable copy of a fixture. */
-export function fixture (name: string): Json {
-  return JSON.parse(readFileSync(new URL(name.endsWith('.json') ? name : `${name}.json`, FIXTURES), 'utf8'))
-}
-
 /** The documented examples, one per v1 event type (the v2 `commission.updated` is left out). */
-export const EXAMPLE_FIXTURES = [
-  'lead_signup', 'lead_becomes_referral', 'new_customer', 'lead_cancelled',
-  'promoter_signed_up', 'promoter_accepted', 'reward_created', 'fulfilment_pending'
-] as const
+export const EXAMPLE_FIXTURES = V1_EXAMPLES
 
 /** Ordinary (non-fulfilment) v1 event types, each with an example fixture. */
 export const ORDINARY_TYPES = [
