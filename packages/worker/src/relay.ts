@@ -28,7 +28,7 @@ export async function startRelay (options: RelayOptions) {
   const batch = options.batch ?? DEFAULT_RELAY_BATCH
   const pollMs = options.pollMs ?? DEFAULT_RELAY_POLL_MS
   const { db, log } = options
-  let stopped = false
+  const state = { stopped: false }
   let running: Promise<void> | undefined
   let again = false
   let failing = false
@@ -43,8 +43,8 @@ export async function startRelay (options: RelayOptions) {
     try {
       do {
         again = false
-        while (!stopped && await claimOnce() === batch) { /* a full batch: there may be more */ }
-      } while (again && !stopped)
+        while (!state.stopped && await claimOnce() === batch) { /* a full batch: there may be more */ }
+      } while (again && !state.stopped)
       if (failing) log.info('outbox relay: queueing again')
       failing = false
     } catch (err) {
@@ -55,25 +55,26 @@ export async function startRelay (options: RelayOptions) {
   }
 
   const drain = (): Promise<void> => {
-    if (stopped) return Promise.resolve()
+    if (state.stopped) return Promise.resolve()
     if (running) { again = true; return running }
     running = run().finally(() => { running = undefined })
     return running
   }
 
-  const listener = await db.$client.listen(OUTBOX_CHANNEL, () => { void drain() }, () => { void drain() })
+  const wake = () => { drain().catch(() => {}) } // run() reports its own failures
+  const listener = await db.$client.listen(OUTBOX_CHANNEL, wake, wake)
     .catch((err: Error) => {
       log.warn({ err: { message: err.message } }, 'outbox relay: cannot listen for notices; polling only')
       return undefined
     })
-  const timer = pollMs > 0 ? setInterval(() => { void drain() }, pollMs) : undefined
+  const timer = pollMs > 0 ? setInterval(wake, pollMs) : undefined
   timer?.unref()
   await drain()
 
   return {
     drain,
     async stop () {
-      stopped = true
+      state.stopped = true
       clearInterval(timer)
       await listener?.unlisten().catch(() => {})
       await running
