@@ -33,11 +33,16 @@ export async function startRelay (options: RelayOptions) {
   let again = false
   let failing = false
 
-  const claimOnce = () => db.transaction(async (tx) => {
-    const rows = await claimOutbox(tx, batch)
-    if (rows.length > 0) await options.enqueue(rows)
+  const claimOnce = async () => {
+    const rows = await db.transaction(async (tx) => {
+      const claimed = await claimOutbox(tx, batch)
+      if (claimed.length > 0) await options.enqueue(claimed)
+      return claimed
+    })
+    // After the commit: what this process queued for good.
+    if (rows.length > 0) log.debug({ relayed: rows.length, firstInboxId: rows[0]!.inboxId, lastInboxId: rows.at(-1)!.inboxId }, 'outbox relay: queued')
     return rows.length
-  })
+  }
 
   const run = async () => {
     try {
