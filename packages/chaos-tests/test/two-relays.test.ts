@@ -1,7 +1,7 @@
 // Two worker processes (the built bin) run the outbox relay on one database: every inbox row is
 // queued by exactly one of them, none is left, and a relay killed mid-run loses nothing.
 import { createBullDispatcher } from '@fp-webhooks/queue'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createIds, ordinaryEvent, ORDINARY_TYPES } from './helpers/payloads.js'
 import { WORKER_BIN, spawnService, type Service } from './helpers/processes.js'
 import { TEST_REDIS_URL, createEnv, inject, sleep, startApi, waitFor, type ChaosEnv, type Api } from './helpers/stack.js'
@@ -22,7 +22,7 @@ function spawnWorker (t: Parameters<typeof spawnService>[0], env: ChaosEnv): Ser
 }
 
 /** `n` new ordinary deliveries, 50 at a time, each answered 200. */
-async function deliver (t: Parameters<typeof spawnService>[0], api: Api, nextId: () => number, n: number, ids: string[]) {
+async function deliver (t: Test, api: Api, nextId: () => number, n: number, ids: string[]) {
   const statuses: number[] = []
   for (let sent = 0; sent < n; sent += 50) {
     const wave = Array.from({ length: Math.min(50, n - sent) }, (_, i) => ordinaryEvent(ORDINARY_TYPES[(sent + i) % ORDINARY_TYPES.length]!, nextId))
