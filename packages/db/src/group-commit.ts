@@ -36,6 +36,7 @@ const c = (column: Parameters<typeof name>[0]) => name(column)
  * is prepared once per connection. A row inserted also gets its outbox row, and the relay a notice.
  * `on conflict do nothing` skips a duplicate, also of a row earlier in the same batch.
  */
+// `noticed` is read so that the notice is sent: a CTE nothing reads is never run.
 const insertBatch = prepared<{ rows: string }, { id: string, source: string, eventId: string }>((value) => sql`
   with ins as (
     insert into ${webhookEvents} (${sql.join([webhookEvents.source, webhookEvents.eventId, webhookEvents.eventType, webhookEvents.eventCreatedAt, webhookEvents.payload, webhookEvents.state, webhookEvents.dedupeKey].map(c), sql`, `)})
@@ -49,8 +50,8 @@ const insertBatch = prepared<{ rows: string }, { id: string, source: string, eve
   ), notice as (
     ${notifyOutbox} where exists (select 1 from ins where state = 'pending')
   )
-  select ins.id as "id", ins.source as "source", ins.event_id as "eventId"
-  from ins left join (select count(*) from notice) as n on true`)
+  select ins.id as "id", ins.source as "source", ins.event_id as "eventId", (select count(*) from notice) as "noticed"
+  from ins`)
 
 /** One row alone, as the batch would write it: how a batch whose data Postgres refused is retried. */
 const insertOne = (db: Db, row: InboxRowValues, signal?: AbortSignal) => insertBatch(db, { rows: `[${rowJson(row)}]` }, signal)
