@@ -32,7 +32,8 @@ declare module 'fastify' {
 async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   const { config } = opts
   const db = createDb(config.DATABASE_URL, { max: 20, connectTimeout: 3, applicationName: 'firstpromoter-api' })
-  const queue = createBullDispatcher({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX })
+  // Events go through the outbox (the worker's relay queues them); grants are queued by the request.
+  const queue = createBullDispatcher({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, events: 'outbox' })
   if (!await queue.ready()) fastify.log.warn('Redis is not reachable yet; deliveries are stored and enqueued once it is')
   fastify.decorate('db', db)
   fastify.decorate('queue', queue)
@@ -62,7 +63,7 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
 
   await fastify.register(fastifyFirstPromoter, {
     secrets: config.FP_WEBHOOK_SECRET,
-    store: createPostgresStore(db.db),
+    store: createPostgresStore(db.db, { groupCommit: { maxRows: config.FP_INGEST_BATCH_ROWS, maxWaitMs: config.FP_INGEST_BATCH_WAIT_MS } }),
     dispatcher: queue.dispatcher,
     prefix: WEBHOOK_PREFIX,
     bodyLimit: config.FP_BODY_LIMIT,

@@ -14,6 +14,10 @@ export const ApiEnvSchema = Type.Object({
   FP_PERSONAL_DATA: Type.Union([Type.Literal('keep'), Type.Literal('drop')], { default: 'keep' }),
   FP_REDACT_PATHS: Type.String({ default: '' }),
   FP_ACCEPT_V2: Type.Boolean({ default: true }),
+  // Group commit of the inbox (docs/ingest.md): most rows per statement, and how long a row may wait
+  // for others when no statement is in flight (0: a lone delivery is written at once).
+  FP_INGEST_BATCH_ROWS: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
+  FP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 100, default: 0 }),
   // v2 credentials on top of the URL secret (README "FirstPromoter v2"); each comma-separated for rotation.
   FP_V2_AUTH_HEADER: Type.Optional(Type.String({ minLength: 1 })),
   FP_V2_AUTH_VALUES: Type.Optional(Type.String({ minLength: 1 })),

@@ -46,6 +46,16 @@ export const webhookEvents = pgTable('webhook_events', {
   index('webhook_events_failed_idx').on(t.receivedAt).where(sql`${t.state} = 'failed'`)
 ])
 
+/**
+ * The outbox of the inbox: one narrow row per new inbox row to process, written by the statement
+ * that stores the delivery and deleted by the worker's relay in the transaction that queues its job
+ * (see docs/ingest.md). No foreign key: its check would cost a lookup per delivery.
+ */
+export const eventOutbox = pgTable('event_outbox', {
+  inboxId: bigint('inbox_id', { mode: 'number' }).primaryKey(),
+  eventType: text('event_type').notNull()
+})
+
 /** `test`: a v2 test delivery, stored as it came and never processed (nothing lists it as pending). */
 export type EventState = 'pending' | 'processed' | 'failed' | 'test'
 

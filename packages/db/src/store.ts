@@ -6,7 +6,9 @@ import type { Db, DbOrTx } from './client.js'
 import { assignments, insertValues, name, prepared, type Value } from './prepared.js'
 import { insertQuarantine } from './quarantine.js'
 import { retryTransient } from './retry.js'
-import { fulfilmentAnswers, fulfilments, webhookEvents, type EventState, type FulfilmentState } from './schema.js'
+import { createGroupCommit, type GroupCommitOptions } from './group-commit.js'
+import { notifyOutbox } from './outbox.js'
+import { eventOutbox, fulfilmentAnswers, fulfilments, webhookEvents, type EventState, type FulfilmentState } from './schema.js'
 import { storableJson, storableJsonText, storableString, storableTimestamp } from './storable.js'
 
 /*
@@ -40,22 +42,22 @@ const inboxRow = (value: Value<InboxValues>) => ({
   state: value('state')
 })
 
-/** An ordinary event's inbox row, unless one with the same (source, event id) or dedupe key exists. */
-const insertInboxRow = prepared<InboxValues & { dedupeKey: string | null }, { id: string }>((value) => sql`
-  insert into ${webhookEvents} ${insertValues(webhookEvents, { ...inboxRow(value), dedupeKey: value('dedupeKey') })}
-  on conflict do nothing
-  returning ${webhookEvents.id} as "id"`)
-
 /**
- * A `fulfilment_pending` delivery: the inbox row and the fulfilment (inserted unless known) commit
- * together. A new fulfilment is marked `awaiting_answer` here, before any answer: until a 200 is
+ * A `fulfilment_pending` delivery: the inbox row (with its outbox row) and the fulfilment (inserted
+ * unless known) commit together. Not group-committed: it is a small share of the deliveries, and its
+ * answer waits on the grant anyway. A new fulfilment is marked `awaiting_answer` here, before any answer: until a 200 is
  * noted, FirstPromoter may think it pending, whatever happens to the statements after this one.
  */
 const insertFulfilmentDelivery = prepared<InboxValues & FulfilmentFacts, { inboxId: string | null, state: FulfilmentState | null, failureReason: string | null }>((value) => sql`
   with ev as (
     insert into ${webhookEvents} ${insertValues(webhookEvents, inboxRow(value))}
     on conflict do nothing
-    returning ${webhookEvents.id} as "inboxId"
+    returning ${webhookEvents.id} as "inboxId", ${webhookEvents.eventType} as "eventType", ${webhookEvents.state} as "state"
+  ), outbox as (
+    insert into ${eventOutbox} (${name(eventOutbox.inboxId)}, ${name(eventOutbox.eventType)})
+    select "inboxId", "eventType" from ev where "state" = 'pending'
+  ), notice as (
+    ${notifyOutbox} where exists (select 1 from ev where "state" = 'pending')
   ), f as (
     insert into ${fulfilments} ${insertValues(fulfilments, {
       id: value('id'),
@@ -71,7 +73,8 @@ const insertFulfilmentDelivery = prepared<InboxValues & FulfilmentFacts, { inbox
     on conflict (${name(fulfilments.id)}) do nothing
     returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason"
   )
-  select (select "inboxId" from ev) as "inboxId", (select "state" from f) as "state", (select "failureReason" from f) as "failureReason"`)
+  select (select "inboxId" from ev) as "inboxId", (select "state" from f) as "state", (select "failureReason" from f) as "failureReason",
+    (select count(*) from notice) as "noticed"`)
 
 /**
  * The state to answer with. A fulfilment not yet granted or failed is marked `answeredPending` in
@@ -140,20 +143,27 @@ function storableFacts (facts: FulfilmentFacts): FulfilmentFacts {
   return { ...facts, unit: storableString(facts.unit), beneficiary: storableString(facts.beneficiary), custId: storableString(facts.custId), promoterEmail: storableString(facts.promoterEmail) }
 }
 
+export interface PostgresStoreOptions {
+  /** Group commit of ordinary deliveries' inbox rows (see `createGroupCommit`, docs/ingest.md). */
+  groupCommit?: GroupCommitOptions
+}
+
 /**
- * The plugin's store backed by Postgres: inbox, fulfilments and quarantine tables.
+ * The plugin's store backed by Postgres: inbox (and its outbox), fulfilments and quarantine tables.
+ * An ordinary delivery's inbox row is group-committed with those of concurrent deliveries.
  * @param db a Drizzle db from `createDb`
  */
-export function createPostgresStore (db: Db): FirstPromoterStore {
+export function createPostgresStore (db: Db, options: PostgresStoreOptions = {}): FirstPromoterStore {
+  const writeInboxRow = createGroupCommit(db, options.groupCommit)
   return {
     async record (delivery, { signal } = {}): Promise<RecordResult> {
       const { fulfilment } = delivery
       signal?.throwIfAborted()
-      // Autocommitted. If the plugin gives up first (answers 503, `signal` aborts), the statement
-      // is cancelled: a 503 means not stored.
+      // Autocommitted. If the plugin gives up first (answers 503, `signal` aborts), a row not yet
+      // sent is dropped and a statement is cancelled: a 503 means not stored (a batch's statement
+      // is cancelled once every delivery in it was given up on).
       if (!fulfilment) {
-        const [row] = await insertInboxRow(db, { ...inboxValues(delivery), dedupeKey: storableString(delivery.dedupeKey) }, signal)
-        const inboxId = row ? Number(row.id) : null
+        const inboxId = await writeInboxRow({ ...inboxValues(delivery), dedupeKey: storableString(delivery.dedupeKey) }, signal)
         return { inboxId, duplicate: inboxId === null }
       }
       const rows = await insertFulfilmentDelivery(db, { ...inboxValues(delivery), ...storableFacts(fulfilment) }, signal)

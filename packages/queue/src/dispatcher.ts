@@ -11,6 +11,13 @@ export interface BullDispatcherOptions {
   redisUrl: string
   /** BullMQ key prefix. Default `fpw`. */
   prefix?: string
+  /**
+   * How an ordinary event's processing job is queued. `queue` (the default): the request adds it
+   * (one `addBulk` per event-loop turn). `outbox`: the request adds nothing; the store's outbox row
+   * (the Postgres store writes one with each new inbox row) is queued by the worker's relay, so the
+   * request path only talks to Postgres (docs/ingest.md). Grants are always queued by the request.
+   */
+  events?: 'queue' | 'outbox'
 }
 
 /**
@@ -48,10 +55,12 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
   }
 
   // Deliveries answered in the same turn share one addBulk: one round trip for all of them.
+  const relayed = options.events === 'outbox'
   const addEvents = createBatcher<EventJobData>((rows) => jobs.newEvents(rows))
 
   const dispatcher: FirstPromoterDispatcher = {
     async enqueueEvent ({ inboxId, eventType }) {
+      if (relayed) return // committed with the inbox row: the worker's relay queues it
       connected()
       await addEvents({ inboxId, eventType })
     },

@@ -90,3 +90,22 @@ t.test('an unreachable Redis makes enqueue fail fast instead of hanging', async 
   await d.close()
   t.ok(Date.now() - closing < 3000, 'close does not hang on an unreachable Redis')
 })
+
+t.test("events: 'outbox' queues no event from the request, and needs no Redis for it; grants still go to Redis", async (t) => {
+  const prefix = createRedisPrefix(t)
+  const d = createBullDispatcher({ redisUrl: TEST_REDIS_URL, prefix, events: 'outbox' })
+  t.teardown(() => d.close())
+  t.equal(await d.ready(), true)
+  await d.dispatcher.enqueueEvent({ inboxId: 11, eventType: 'lead_signup' })
+  await d.dispatcher.enqueueGrant({ fulfilmentId: 12 })
+  t.equal(await d.queues.events.count(), 0, 'the relay queues it, not the request')
+  t.ok(await d.queues.grants.getJob('grant-12'), 'the grant is queued at once')
+
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  const down = createBullDispatcher({ redisUrl: `redis://127.0.0.1:${port}`, prefix, events: 'outbox' })
+  t.teardown(() => down.close())
+  await t.resolves(down.dispatcher.enqueueEvent({ inboxId: 1, eventType: 'x' }), 'an ordinary event does not wait for Redis')
+})

@@ -13,6 +13,9 @@ export const WorkerEnvSchema = Type.Object({
   GRANT_RETRY_MAX_DELAY_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
   RECONCILE_INTERVAL_MS: Type.Integer({ minimum: 0, default: 3_600_000 }),
   FP_API_RATE_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 400, default: 300 }),
+  // The outbox relay (docs/ingest.md): rows per claim, and the poll when no notice comes (0: notices only).
+  RELAY_BATCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  RELAY_POLL_MS: Type.Integer({ minimum: 0, default: 1000 }),
   LOCK_DURATION_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   // Running jobs finish within this on SIGTERM; past it the process exits and they are taken over as stalled.
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 })

@@ -22,6 +22,7 @@ import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
 import { processGrant } from './processors/grant.js'
 import { reconcile, type PayoutSource } from '@fp-webhooks/operations'
+import { startRelay } from './relay.js'
 import { sweep } from './processors/sweep.js'
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000
@@ -62,7 +63,17 @@ export interface CreateWorkerOptions {
   /** BullMQ lock duration: how soon a crashed worker's job is taken over. Default 30 s. */
   lockDurationMs?: number
   metrics?: WorkerDeps['metrics']
+  /**
+   * The outbox relay (docs/ingest.md): queues the processing of inbox rows the api stored without
+   * queueing (its dispatcher's `events: 'outbox'`). `batch`: rows per claim (default 500); `pollMs`:
+   * the fallback poll when no notice comes (default 1 s). On unless `false`; harmless with several
+   * worker processes, each claims different rows.
+   */
+  relay?: { batch?: number, pollMs?: number } | false
 }
+
+/** Longest the relay waits for Redis while it holds claimed rows; then it rolls back and retries. */
+const RELAY_ENQUEUE_TIMEOUT_MS = 5000
 
 /**
  * Starts the grant, event and maintenance workers on BullMQ.
@@ -167,6 +178,16 @@ export async function createWorker (options: CreateWorkerOptions) {
   }
   producer.on('ready', onReady)
 
+  const relay = options.relay === false
+    ? undefined
+    : await startRelay({
+      db: options.db,
+      log,
+      batch: options.relay?.batch,
+      pollMs: options.relay?.pollMs,
+      enqueue: (rows) => withTimeout(jobs.newEvents(rows), RELAY_ENQUEUE_TIMEOUT_MS)
+    })
+
   // Catch up at once on whatever was stored while no worker ran.
   await sweep({ ...deps, canCloseViaApi }, { staleAfterMs: 0, closeGraceMs: staleAfterMs }).catch((err: Error) => log.warn({ err: { message: err.message } }, 'start-up sweep failed'))
   // Then each process sweeps on its own timer: enqueues are idempotent, so several workers may,
@@ -184,6 +205,8 @@ export async function createWorker (options: CreateWorkerOptions) {
     jobs,
     deps,
     sweep: sweepNow,
+    /** Claims and queues every outbox row now (tests; the relay also runs on notices and its poll). */
+    relay: () => relay?.drain() ?? Promise.resolve(),
     reconcile: () => {
       if (!deps.payouts) throw new Error('reconciliation needs FP_API_KEY (the v1 payouts list)')
       return reconcileNow(deps.payouts)
@@ -201,6 +224,7 @@ export async function createWorker (options: CreateWorkerOptions) {
   async function closeAll (): Promise<void> {
     producer.off('ready', onReady)
     await step('sweeper', [async () => { await sweeper?.stop() }])
+    await step('relay', [async () => { await relay?.stop() }])
     await step('workers', workers.map((w) => () => w.close()))
     await step('queues', Object.values(queues).map((q) => () => q.close()))
     // BullMQ leaves connections it was given open; they are ours to close.
@@ -215,6 +239,15 @@ export async function createWorker (options: CreateWorkerOptions) {
         log.error({ step: name, err: { message: (result.reason as Error)?.message } }, 'worker close step failed; closing the rest')
       }
     }
+  }
+}
+
+async function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms) })])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

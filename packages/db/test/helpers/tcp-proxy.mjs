@@ -10,6 +10,13 @@ import { connect, createServer } from 'node:net'
 export async function startTcpProxy (target, options = {}) {
   const live = new Set()
   let connections = 0
+  let stalled = false
+  /** Bytes read while stalled, per destination, in arrival order. */
+  const held = []
+  const forward = (to, chunk) => {
+    if (stalled) held.push({ to, chunk })
+    else if (!to.destroyed) to.write(chunk)
+  }
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host)
     live.add(client)
@@ -17,9 +24,9 @@ export async function startTcpProxy (target, options = {}) {
     const connection = ++connections
     client.on('data', (chunk) => {
       options.onClientData?.(chunk, connection)
-      if (!upstream.destroyed) upstream.write(chunk)
+      forward(upstream, chunk)
     })
-    upstream.on('data', (chunk) => { if (!client.destroyed) client.write(chunk) })
+    upstream.on('data', (chunk) => forward(client, chunk))
     const drop = () => { client.destroy(); upstream.destroy(); live.delete(client); live.delete(upstream) }
     client.on('error', drop).on('close', drop)
     upstream.on('error', drop).on('close', drop)
@@ -38,6 +45,13 @@ export async function startTcpProxy (target, options = {}) {
       return u.toString()
     },
     reset,
-    close: () => { reset(); return new Promise((resolve) => server.close(() => resolve())) }
+    /** Keeps every connection open but forwards nothing either way, as a service that hangs. */
+    stall () { stalled = true },
+    /** Ends a stall: what was held is delivered, to the connections still alive. */
+    async restore () {
+      stalled = false
+      for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk)
+    },
+    close: () => { stalled = false; held.length = 0; reset(); return new Promise((resolve) => server.close(() => resolve())) }
   }
 }
