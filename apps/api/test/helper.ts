@@ -5,7 +5,6 @@ import { createWorker, type CreateWorkerOptions } from '@fp-webhooks/worker'
 import { pino } from 'pino'
 import { buildServer } from '../src/server.js'
 import { loadApiConfig, type ApiConfig } from '../src/config.js'
-import type { HandlerRegistry } from 'fastify-firstpromoter'
 
 export const SECRET = 'test-secret-0123456789abcdef'
 export const OLD_SECRET = 'old-secret-abcdef0123456789'
@@ -39,7 +38,6 @@ export function fulfilmentPayload (overrides: { id?: number, unit?: string, amou
 
 export interface BuildOptions {
   env?: Record<string, string>
-  handlers?: HandlerRegistry
   /** The api's own DATABASE_URL from the test database's (e.g. through a TCP proxy); the worker and assertions use the database directly. */
   apiDatabaseUrl?: (url: string) => string
 }
@@ -61,7 +59,7 @@ export async function build (t: T, options: BuildOptions = {}) {
     ...options.env
   })
   const logs = captureLogs()
-  const server = await buildServer({ config, handlers: options.handlers }, { logStream: logs.stream })
+  const server = await buildServer({ config }, { logStream: logs.stream })
   await server.ready()
   const check = createDb(url, { max: 2 })
   t.teardown(async () => {
