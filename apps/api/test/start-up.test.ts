@@ -57,7 +57,9 @@ t.test('a bad variable is reported before any service is contacted', async (t) =
   const cases = [
     ['missing secret', {}, /FP_WEBHOOK_SECRET is required/],
     ['secret too short', { FP_WEBHOOK_SECRET: 'short' }, /FP_WEBHOOK_SECRET.*at least 16 characters/],
-    ['secret with a character that cannot be in a URL', { FP_WEBHOOK_SECRET: 'abcdefghijklmnop/q' }, /FP_WEBHOOK_SECRET.*URL-safe/]
+    ['secret with a character that cannot be in a URL', { FP_WEBHOOK_SECRET: 'abcdefghijklmnop/q' }, /FP_WEBHOOK_SECRET.*URL-safe/],
+    // The api loads the worker's definition module too: a broken one stops it before any delivery.
+    ['definition module missing', { FP_WEBHOOK_SECRET: 'a-long-enough-secret-123', FP_DEFINITION_MODULE: './no/such/definition.mjs' }, /^api: Invalid configuration: FP_DEFINITION_MODULE .*cannot be loaded/]
   ] as const
   const runs = await Promise.all(cases.map(([, env]) => runApi({ DATABASE_URL: unreachable, FP_WEBHOOK_SECRET: '', ...env })))
   cases.forEach(([what, , expected], i) => {

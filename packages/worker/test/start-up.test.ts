@@ -38,7 +38,10 @@ t.test('bad variables and modules are reported before any service is contacted',
   const unreachable = `postgres://postgres@127.0.0.1:${port}/firstpromoter`
   const cases = [
     ['bad number', { WORKER_CONCURRENCY: '0' }, /^worker: Invalid configuration: .*WORKER_CONCURRENCY/],
-    ['grants module missing', { FP_GRANTS_MODULE: './no/such/grants.mjs' }, /^worker: .*FP_GRANTS_MODULE/]
+    ['grants module missing', { FP_GRANTS_MODULE: './no/such/grants.mjs' }, /^worker: .*FP_GRANTS_MODULE/],
+    ['definition module missing', { FP_DEFINITION_MODULE: './no/such/definition.mjs' }, /^worker: FP_DEFINITION_MODULE .*cannot be loaded/],
+    ['not a definition', { FP_DEFINITION_MODULE: fileURLToPath(new URL('fixtures/definitions/not-a-definition.mjs', import.meta.url)) }, /^worker: FP_DEFINITION_MODULE .*must `export default defineFirstPromoter/],
+    ['alias disagrees', { FP_DEFINITION_MODULE: './a.mjs', FP_HANDLERS_MODULE: './b.mjs' }, /^worker: Invalid configuration: FP_HANDLERS_MODULE is a deprecated alias/]
   ] as const
   const runs = await Promise.all(cases.map(([, env]) => runWorker({ DATABASE_URL: unreachable, ...env })))
   cases.forEach(([what, , expected], i) => {
