@@ -14,6 +14,7 @@ import {
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
 function assertType<T extends true> (_ok?: T): void {}
+function use (..._values: unknown[]): void {}
 
 export const handlers = createHandlers()
   .on('reward_created', (event) => {
@@ -22,13 +23,13 @@ export const handlers = createHandlers()
     const id: string = event.id
     const inboxId: number = event.inboxId
     const at: Date | null = event.createdAt
-    void [id, inboxId, at, event.data.id, event.data.unit, event.data.promoter?.email]
+    use(...[id, inboxId, at, event.data.id, event.data.unit, event.data.promoter?.email])
     // @ts-expect-error data is typed: a field the reward does not have is an error
-    void event.data.no_such_field
+    use(event.data.no_such_field)
   })
   .on('fulfilment_pending', (event) => {
     const amount = event.data.amount
-    void amount
+    use(amount)
   })
   // An alias: the handler sees either name of the same fact.
   .on('new_customer', (event) => {
@@ -45,15 +46,15 @@ export const handlers = createHandlers()
     assertType<Equal<typeof event.source, 'v2'>>()
     const status: string | null | undefined = event.data.status
     const changes = event.changes
-    void [status, changes]
+    use(...[status, changes])
   })
   .on(['promoter.created', 'referral.created'], (event) => {
-    if (event.type === 'referral.created') void event.data
+    if (event.type === 'referral.created') use(event.data)
   })
   .onAny((event: AnyFirstPromoterEvent) => {
     // @ts-expect-error an event of any type: `data` is unknown until `known` and `type` narrow it
-    void event.data.id
-    if (event.known && event.type === 'reward_created') void event.data.id
+    use(event.data.id)
+    if (event.known && event.type === 'reward_created') use(event.data.id)
   })
 
 // @ts-expect-error an unknown event type is a compile error
@@ -72,14 +73,14 @@ export default defineFirstPromoter({
       assertType<Equal<typeof fulfilment.source, 'v1_payout' | 'v2_commission'>>()
       const facts: [number, string, number, string, number | null, string | null, string | null] =
         [fulfilment.id, fulfilment.unit, fulfilment.amount, fulfilment.beneficiary, fulfilment.promoterId, fulfilment.custId, fulfilment.email]
-      void facts
+      use(facts)
       // @ts-expect-error the storage row's bookkeeping is not part of a grant request
-      void fulfilment.answeredPending
+      use(fulfilment.answeredPending)
       // @ts-expect-error nor are its attempts
-      void fulfilment.attempts
+      use(fulfilment.attempts)
       if (fulfilment.amount > 1000) throw new PermanentGrantError('too many credits')
     },
-    free_months: (context: GrantContext) => { void context.fulfilment.beneficiary }
+    free_months: (context: GrantContext) => { use(context.fulfilment.beneficiary) }
   },
   handlers
 })
