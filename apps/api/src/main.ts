@@ -1,4 +1,4 @@
-import { ConfigError, DependencyError, checkRedis, redactUrl } from '@fp-webhooks/config'
+import { ConfigError, DependencyError, checkRedis, loadDotEnv, redactUrl } from '@fp-webhooks/config'
 import { SchemaNotReadyError, assertMigrated } from '@fp-webhooks/db'
 import { loadDefinitionFromEnv, loadWorkerConfig } from '@fp-webhooks/worker'
 import { loadApiConfig } from './config.js'
@@ -22,6 +22,7 @@ async function checkSchema (url: string): Promise<void> {
  */
 export async function main (): Promise<void> {
   try {
+    loadDotEnv()
     const config = loadApiConfig()
     const worker = config.WORKER_IN_PROCESS ? loadWorkerConfig() : undefined
     // The same module the worker loads: a broken one stops the api too, before any delivery.

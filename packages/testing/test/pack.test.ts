@@ -43,7 +43,7 @@ function publishable (): Array<{ dir: string, manifest: Manifest }> {
 const packages = publishable()
 const EXPECTED = [
   '@fp-webhooks/cli', '@fp-webhooks/config', '@fp-webhooks/console', '@fp-webhooks/db',
-  '@fp-webhooks/firstpromoter-api', '@fp-webhooks/queue', '@fp-webhooks/worker', 'fastify-firstpromoter'
+  '@fp-webhooks/firstpromoter-api', '@fp-webhooks/operations', '@fp-webhooks/queue', '@fp-webhooks/worker', 'fastify-firstpromoter'
 ]
 const FORBIDDEN = [
   { what: 'tests', re: /(^|\/)(test|tests|__tests__)\/|\.test\.[cm]?[jt]s(\.map)?$/ },

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { GrantFunctions } from './grants.js'
 import type { Handlers } from './handlers.js'
 import type { FulfilmentCloser } from './closer.js'
-import type { PayoutSource } from './reconcile.js'
+import type { PayoutSource } from '@fp-webhooks/operations'
 
 /** What every processor gets: plain values and functions, so tests can build them directly. */
 export interface WorkerDeps {

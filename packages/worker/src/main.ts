@@ -1,4 +1,4 @@
-import { ConfigError, DependencyError, checkRedis, closeGracefully, redactUrl } from '@fp-webhooks/config'
+import { ConfigError, DependencyError, checkRedis, closeGracefully, loadDotEnv, redactUrl } from '@fp-webhooks/config'
 import { SchemaNotReadyError, assertMigrated } from '@fp-webhooks/db'
 import { pino } from 'pino'
 import { loadWorkerConfig, type WorkerConfig } from './config.js'
@@ -24,6 +24,7 @@ export async function main (): Promise<void> {
   let config: WorkerConfig
   let loaded: LoadedDefinition
   try {
+    loadDotEnv()
     config = loadWorkerConfig()
     loaded = await loadDefinitionFromEnv(config)
     await checkSchema(config.DATABASE_URL)

@@ -22,7 +22,7 @@ import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
 import { processGrant } from './processors/grant.js'
-import { reconcile, type PayoutSource } from './reconcile.js'
+import { reconcile, type PayoutSource } from '@fp-webhooks/operations'
 import { sweep } from './sweep.js'
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000
@@ -110,6 +110,7 @@ export async function createWorker (options: CreateWorkerOptions) {
   }
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
   const sweepNow = () => sweep(deps, { staleAfterMs })
+  const reconcileNow = (payouts: PayoutSource) => reconcile({ db: deps.db, log, payouts, jobs, canCloseViaApi: deps.canCloseViaApi })
 
   const maintenance: Processor = async (job: Job) => {
     switch (job.name) {
@@ -122,7 +123,7 @@ export async function createWorker (options: CreateWorkerOptions) {
           log.warn({ jobId: job.id, reason }, 'reconcile job refused')
           throw new UnrecoverableError(reason)
         }
-        return reconcile({ ...deps, payouts: deps.payouts })
+        return reconcileNow(deps.payouts)
       }
       default: throw new Error(`unknown maintenance job "${job.name}"`)
     }
@@ -190,7 +191,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     sweep: sweepNow,
     reconcile: () => {
       if (!deps.payouts) throw new Error('reconciliation needs FP_API_KEY (the v1 payouts list)')
-      return reconcile({ ...deps, payouts: deps.payouts })
+      return reconcileNow(deps.payouts)
     },
     async close () {
       producer.off('ready', onReady)

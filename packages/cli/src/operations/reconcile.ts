@@ -1,8 +1,8 @@
 import { checkPostgres, checkRedis, redactUrl } from '@fp-webhooks/config'
 import { createDb } from '@fp-webhooks/db'
 import { createRedisRateLimiter, createV1Client } from '@fp-webhooks/firstpromoter-api'
+import { reconcile, type ReconcileReport } from '@fp-webhooks/operations'
 import { apiRateLimitKey, createBullDispatcher } from '@fp-webhooks/queue'
-import { reconcile, type ReconcileReport } from '@fp-webhooks/worker'
 import { destination, pino } from 'pino'
 import type { CliConfig } from '../config.js'
 import { CliError } from '../context.js'
@@ -30,8 +30,7 @@ export async function runReconcile (config: CliConfig & { FP_API_KEY: string }):
       log,
       payouts: { listPending: () => client.listAllPayouts({ status: 'pending' }) },
       // The same enqueue policy as the workers': a finished job holding the id is replaced.
-      enqueueGrant: async (id) => { await queue.jobs.grant(id) },
-      enqueueClose: async (id) => { await queue.jobs.close(id) },
+      jobs: queue.jobs,
       // A key is set, so a worker configured like this command closes through the API.
       canCloseViaApi: true
     })
