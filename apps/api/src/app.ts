@@ -3,7 +3,9 @@ import { createBullDispatcher, type BullDispatcher } from '@fp-webhooks/queue'
 import swagger from '@fastify/swagger'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import fastifyFirstPromoter, { maskSecrets, type HandlerRegistry } from 'fastify-firstpromoter'
+import fastifyFirstPromoter, { maskSecrets } from 'fastify-firstpromoter'
+import { startConfiguredWorker, type ConfiguredWorker, type FirstPromoterDefinition, type WorkerConfig } from '@fp-webhooks/worker'
+import type { Logger } from 'pino'
 import { v2AuthOptions, type ApiConfig } from './config.js'
 import { errorReply } from './error-reply.js'
 import { metricsPlugin } from './plugins/metrics.js'
@@ -14,14 +16,18 @@ export const WEBHOOK_PREFIX = '/webhooks/firstpromoter'
 
 export interface AppOptions {
   config: ApiConfig
-  /** Handlers shared with the worker (optional; they run there). */
-  handlers?: HandlerRegistry
+  /** The definition module's export (FP_DEFINITION_MODULE), validated at start; an in-process worker runs it. */
+  definition?: FirstPromoterDefinition
+  /** When set (WORKER_IN_PROCESS=true), the worker runs in this process with this configuration, closed with the server. */
+  worker?: WorkerConfig
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: DbHandle
     queue: BullDispatcher
+    /** The in-process worker (WORKER_IN_PROCESS=true); null when the worker runs apart. */
+    inProcessWorker: ConfiguredWorker | null
   }
 }
 
@@ -41,6 +47,13 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     await queue.close()
     await db.close()
   })
+  if (opts.definition) {
+    fastify.log.info({ grants: Object.keys(opts.definition.grants), handlers: opts.definition.handlers.size }, 'definition module loaded')
+  }
+  // On a pool and connections of its own: its jobs never wait for the routes' connections.
+  const inProcessWorker = opts.worker ? await startConfiguredWorker(opts.worker, opts.definition, fastify.log.child({ name: 'worker' }) as unknown as Logger) : null
+  fastify.decorate('inProcessWorker', inProcessWorker)
+  if (inProcessWorker) fastify.addHook('onClose', () => inProcessWorker.close())
 
   const secrets = config.FP_WEBHOOK_SECRET.split(',').map((s) => s.trim()).filter(Boolean)
   fastify.setErrorHandler((err: FastifyError, req, reply) => {
@@ -71,8 +84,7 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     personalData: config.FP_PERSONAL_DATA,
     redactPaths: config.FP_REDACT_PATHS.split(',').map((p) => p.trim()).filter(Boolean),
     acceptV2: config.FP_ACCEPT_V2,
-    ...v2AuthOptions(config),
-    handlers: opts.handlers
+    ...v2AuthOptions(config)
   })
   await fastify.register(healthRoutes)
   await fastify.register(metricsPlugin, { token: config.METRICS_TOKEN, refreshMs: config.METRICS_REFRESH_MS })

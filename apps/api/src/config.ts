@@ -2,6 +2,7 @@ import { CommonEnv, ConfigError, loadEnv } from '@fp-webhooks/config'
 import proxyAddr from '@fastify/proxy-addr'
 import { Type, type Static } from '@sinclair/typebox'
 import { normalizeSecrets, normalizeV2Auth, type V2AuthOptions } from 'fastify-firstpromoter'
+import { DefinitionEnv } from '@fp-webhooks/worker'
 
 export const ApiEnvSchema = Type.Object({
   ...CommonEnv,
@@ -30,7 +31,11 @@ export const ApiEnvSchema = Type.Object({
   KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),
   TRUST_PROXY: Type.String({ default: 'false' }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
-  METRICS_REFRESH_MS: Type.Integer({ minimum: 100, default: 15_000 })
+  METRICS_REFRESH_MS: Type.Integer({ minimum: 100, default: 15_000 }),
+  // The definition module (grants and handlers), validated at start and run by an in-process worker.
+  ...DefinitionEnv,
+  // Runs the worker inside this process too (its variables are the worker's); closed with the server.
+  WORKER_IN_PROCESS: Type.Boolean({ default: false })
 })
 export type ApiConfig = Static<typeof ApiEnvSchema>
 

@@ -1,9 +1,8 @@
 import { createDb } from '@fp-webhooks/db'
 import { captureLogs, createRedisPrefix, createTestDatabase, fixture, sleep, startWorker as startTestWorker, TEST_REDIS_URL, waitFor } from '@fp-webhooks/testing'
-import { createWorker, type CreateWorkerOptions } from '@fp-webhooks/worker'
+import { createWorker, loadWorkerConfig, type CreateWorkerOptions, type FirstPromoterDefinition } from '@fp-webhooks/worker'
 import { buildServer } from '../src/server.js'
 import { loadApiConfig, type ApiConfig } from '../src/config.js'
-import type { HandlerRegistry } from 'fastify-firstpromoter'
 
 export const SECRET = 'test-secret-0123456789abcdef'
 export const OLD_SECRET = 'old-secret-abcdef0123456789'
@@ -32,9 +31,12 @@ export function fulfilmentPayload (overrides: { id?: number, unit?: string, amou
 
 export interface BuildOptions {
   env?: Record<string, string>
-  handlers?: HandlerRegistry
   /** The api's own DATABASE_URL from the test database's (e.g. through a TCP proxy); the worker and assertions use the database directly. */
   apiDatabaseUrl?: (url: string) => string
+  /** The definition module's export, as the api would load it from FP_DEFINITION_MODULE. */
+  definition?: FirstPromoterDefinition
+  /** Runs the worker in the api's process (WORKER_IN_PROCESS=true) with these extra worker variables. */
+  inProcessWorker?: Record<string, string>
 }
 
 /**
@@ -54,7 +56,10 @@ export async function build (t: T, options: BuildOptions = {}) {
     ...options.env
   })
   const logs = captureLogs()
-  const server = await buildServer({ config, handlers: options.handlers }, { logStream: logs.stream })
+  const worker = options.inProcessWorker
+    ? loadWorkerConfig({ DATABASE_URL: url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: '0', RECONCILE_INTERVAL_MS: '0', ...options.inProcessWorker })
+    : undefined
+  const server = await buildServer({ config, definition: options.definition, worker }, { logStream: logs.stream })
   await server.ready()
   const check = createDb(url, { max: 2 })
   t.teardown(async () => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createHandlerRegistry } from 'fastify-firstpromoter'
+import { createHandlers } from '@fp-webhooks/worker'
 import { build, fixture, fulfilmentPayload, post, startWorker, uniqueId, waitFor } from './helper.js'
 
 /** `event.created_at` values nothing relies on: wrong types, and dates JavaScript reads but Postgres refuses. */
@@ -11,8 +11,8 @@ const ODD_CREATED_AT: Array<[string, unknown]> = [
 
 t.test('an event time nothing relies on never loses a delivery: stored without it, fulfilments granted', async (t) => {
   const handled: string[] = []
-  const handlers = createHandlerRegistry().on('*', (_data, ctx) => { handled.push(ctx.eventId) })
-  const app = await build(t, { handlers })
+  const handlers = createHandlers().onAny((event) => { handled.push(event.id) })
+  const app = await build(t)
   await startWorker(t, app, { handlers })
 
   const eventIds: string[] = []

@@ -56,3 +56,12 @@ t.test('a bad variable is reported before any service is contacted', async (t) =
     t.notMatch(run.stderr, /Cannot reach/, `${what}: checked before Postgres`)
   })
 })
+
+t.test('the definition module the worker runs is loaded by the api too: a broken one stops it before any service is contacted', async (t) => {
+  const port = await closedPort()
+  const run = await runApi({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/firstpromoter`, FP_WEBHOOK_SECRET: SECRET, FP_DEFINITION_MODULE: './no/such/definition.mjs' })
+  t.equal(run.code, 1, 'exits 1')
+  t.equal(run.lines.length, 1, `one line (${run.stderr})`)
+  t.match(run.lines[0], /^api: Invalid configuration: FP_DEFINITION_MODULE \.\/no\/such\/definition\.mjs cannot be loaded/)
+  t.notMatch(run.stderr, /Cannot reach/, 'checked before Postgres')
+})

@@ -15,3 +15,6 @@ export * from './prune.js'
 export { storableRow, storableTimestamp, type UnstorableValue } from './storable.js'
 export { errorText } from './error-text.js'
 export * from './admin-queries.js'
+// Drizzle's `sql` tag, for grant functions that write through the transaction they are given: the
+// same copy of drizzle-orm as `Tx`, with no dependency of your own to keep in step.
+export { sql } from 'drizzle-orm'

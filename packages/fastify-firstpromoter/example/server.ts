@@ -22,7 +22,9 @@ const store: FirstPromoterStore = {
 }
 
 const dispatcher: FirstPromoterDispatcher = {
-  async enqueueEvent () {},
+  // Where a worker would pick the stored event up and run your handlers (with @fp-webhooks/worker:
+  // `defineFirstPromoter({ handlers })`, loaded by the worker).
+  async enqueueEvent (job) { console.info('stored event', job.eventType, 'inbox row', job.inboxId) },
   // Grant at once: a real grant runs in a worker, exactly once (see packages/worker).
   async enqueueGrant ({ fulfilmentId }) { fulfilments.set(fulfilmentId, { id: fulfilmentId, state: 'granted', failureReason: null }) },
   async waitForGrant () {}
@@ -31,5 +33,4 @@ const dispatcher: FirstPromoterDispatcher = {
 // Router errors without the URL (it holds the secret), and timeouts for slow clients.
 const app = Fastify({ logger: true, ...firstPromoterServerOptions() })
 await app.register(fastifyFirstPromoter, { secrets: process.env.FP_WEBHOOK_SECRET ?? '', store, dispatcher })
-app.firstpromoter.on('reward_created', (reward) => { app.log.info({ rewardId: reward.id }, 'a reward was created') })
 await app.listen({ port: Number(process.env.PORT ?? 3000) })

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { createHandlerRegistry, type HandlerRegistry } from './handlers.js'
 import { normalizeOptions, type FastifyFirstPromoterOptions } from './options.js'
 import { webhookRoutes } from './route.js'
 
+/**
+ * What the plugin decorates the instance with. Event handlers are not here: they run in the
+ * worker, declared in the definition module (`defineFirstPromoter` from @fp-webhooks/worker).
+ */
 export interface FirstPromoterDecorator {
-  /** Registers a typed handler, run by the worker after the event is stored (never on the request path). */
-  on: HandlerRegistry['on']
-  handlers: HandlerRegistry
   /** The full route prefix, e.g. `/webhooks/firstpromoter`. */
   prefix: string
 }
@@ -32,11 +32,8 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<FastifyFirstPromoterOptions> = async (app, options) => {
   const opts = normalizeOptions(options)
-  const handlers = options.handlers ?? createHandlerRegistry()
   app.decorateRequest('firstpromoterDelivery', null)
   app.decorate('firstpromoter', {
-    on: handlers.on,
-    handlers,
     prefix: app.prefix + opts.prefix
   })
   await app.register(webhookRoutes(opts), { prefix: opts.prefix })
@@ -224,9 +221,6 @@ export {
   type V2NotApprovalReason,
   type V2ReferralFacts
 } from './v2-commission.js'
-
-// Typed event handlers, run by the worker.
-export { createHandlerRegistry, type HandlerRegistry, type HandlerContext, type EventHandler, type AnyEventHandler, type RegisterHandler } from './handlers.js'
 
 // Secrets and redaction: the constant-time secret check, and masking for stored payloads and logs.
 export { createSecretMatcher } from './secret.js'

@@ -1,5 +1,4 @@
 import { FST_FIRSTPROMOTER_OPTIONS } from './errors.js'
-import type { HandlerRegistry } from './handlers.js'
 import type { FirstPromoterDispatcher, FirstPromoterStore } from './seams.js'
 import { normalizeV2Auth, v2AuthConfigured, type NormalizedV2Auth, type V2AuthOptions } from './v2-auth.js'
 
@@ -51,8 +50,6 @@ export interface FastifyFirstPromoterOptions extends V2AuthOptions {
   acceptV2?: boolean
   /** Largest part of a rejected body kept in quarantine, in bytes. Default 64 KiB. */
   quarantineBodyLimit?: number
-  /** A handler registry shared with the worker; one is created when omitted. */
-  handlers?: HandlerRegistry
 }
 
 export interface NormalizedOptions {
@@ -110,6 +107,10 @@ export function normalizeSecrets (raw: unknown): string[] {
  */
 export function normalizeOptions (options: FastifyFirstPromoterOptions): NormalizedOptions {
   const secrets = normalizeSecrets(options?.secrets)
+  // Handlers never ran in the process that registered them; they live in the definition module now.
+  if ('handlers' in options) {
+    throw new FST_FIRSTPROMOTER_OPTIONS('handlers is no longer an option: handlers run in the worker; declare them in your definition module (defineFirstPromoter from @fp-webhooks/worker)')
+  }
   if (!hasMethods(options.store, ['record', 'quarantine', 'settleAnswer', 'noteAnswer'])) {
     throw new FST_FIRSTPROMOTER_OPTIONS('store must implement record, quarantine, settleAnswer and noteAnswer')
   }

@@ -33,8 +33,6 @@ const PUBLIC_VALUES = [
   'V2OtherEntitySchema', 'V2PayoutSchema', 'V2PromoterCampaignSchema', 'V2PromoterRefSchema', 'V2PromoterSchema',
   'V2ReferralRefSchema', 'V2ReferralSchema', 'V2TestDataSchema', 'V2WebhookEnvelopeSchema',
   'changeOf', 'entityTypeOf', 'isKnownV2EventType', 'isNonMonetaryUnit', 'isV2TestDelivery', 'commissionApproval',
-  // handlers
-  'createHandlerRegistry',
   // secrets and redaction
   'createSecretMatcher', 'REDACTED', 'loggableError', 'maskEmails', 'maskSecrets', 'maskUrl', 'maskedUrl',
   'redactInPlace', 'scrubRawBody',

@@ -67,17 +67,15 @@ t.test('the status-code protocol over a store of your own', async (t) => {
   t.same(seams.answers.map((a) => [a.fulfilmentId, a.statusCode]), [[1, 200], [2, 202], [3, 422], [2, 200]])
 })
 
-t.test('typed handlers are registered through the decorator and aliased for the same fact', async (t) => {
+t.test('the decorator registers no handlers: they run in the worker, declared in the definition module', async (t) => {
   const { fp } = await existingServer(t)
-  const seen: string[] = []
-  fp.on('reward_created', (data) => { seen.push(`reward ${String(data.id)}`) })
-  fp.on('new_customer', (data) => { seen.push(`first payment ${String(data.id)}`) })
-  fp.on('*', (_data, ctx) => { seen.push(`any ${ctx.eventType}`) })
-  const ctx = { eventId: '1', eventCreatedAt: null, inboxId: 1 }
-  for (const h of fp.handlers.handlersFor('lead_becomes_referral')) await h({ id: 7 }, { ...ctx, eventType: 'lead_becomes_referral' })
-  for (const h of fp.handlers.handlersFor('reward_created')) await h({ id: 9 }, { ...ctx, eventType: 'reward_created' })
-  t.same(seen, ['first payment 7', 'any lead_becomes_referral', 'reward 9', 'any reward_created'])
-  t.throws(() => fp.on('lead_signup', 'nope' as never), TypeError)
+  t.same(Object.keys(fp), ['prefix'], 'only the route prefix; nothing that looks like it registers a handler')
+  t.equal(fp.prefix, '/hooks/fp')
+  const seams = memorySeams()
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const options = { secrets: [SECRET], store: seams.store, dispatcher: seams.dispatcher, handlers: {} }
+  await t.rejects(async () => { await app.register(fastifyFirstPromoter, options as never).ready() }, { code: 'FST_FIRSTPROMOTER_OPTIONS', message: /handlers is no longer an option.*defineFirstPromoter/ })
 })
 
 t.test('v2 envelopes are accepted by default; with acceptV2 false they are refused and quarantined', async (t) => {

@@ -1,12 +1,12 @@
 import { CommonEnv, loadEnv } from '@fp-webhooks/config'
 import { Type, type Static } from '@sinclair/typebox'
+import { DefinitionEnv } from './modules.js'
 
 export const WorkerEnvSchema = Type.Object({
   ...CommonEnv,
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
   FP_LEDGER_UNITS: Type.String({ default: 'free_months,credits,points' }),
-  FP_GRANTS_MODULE: Type.Optional(Type.String({ minLength: 1 })),
-  FP_HANDLERS_MODULE: Type.Optional(Type.String({ minLength: 1 })),
+  ...DefinitionEnv,
   SWEEP_INTERVAL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   SWEEP_STALE_AFTER_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   GRANT_RETRY_DELAY_MS: Type.Integer({ minimum: 1, default: 1000 }),

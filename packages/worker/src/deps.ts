@@ -1,7 +1,7 @@
 import type { Db } from '@fp-webhooks/db'
-import type { HandlerRegistry } from 'fastify-firstpromoter'
 import type { Logger } from 'pino'
 import type { GrantFunctions } from './grants.js'
+import type { Handlers } from './handlers.js'
 import type { FulfilmentCloser } from './closer.js'
 import type { PayoutSource } from '@fp-webhooks/operations'
 
@@ -11,7 +11,7 @@ export interface WorkerDeps {
   log: Logger
   grants: GrantFunctions
   ledgerUnits: ReadonlySet<string>
-  handlers: HandlerRegistry
+  handlers: Handlers
   /** Set when FirstPromoter API credentials are configured. */
   closer: FulfilmentCloser | undefined
   payouts: PayoutSource | undefined

@@ -1,8 +1,38 @@
 import type { Fulfilment, Tx } from '@fp-webhooks/db'
 
+/**
+ * Where a reward to grant comes from. Today every one is a v1 payout (`fulfilment_pending`, or a
+ * pending payout found by reconciliation); v2 non-monetary commissions join as `'v2_commission'`,
+ * with ids of their own: switch on `source` so a new one is never granted by mistake.
+ */
+export type GrantSource = 'v1_payout' | 'v2_commission'
+
+/** The facts of one reward to grant: what FirstPromoter asked for, as recorded. */
+export interface GrantRequest {
+  source: GrantSource
+  /** FirstPromoter's id of the reward (the v1 payout id); unique within `source`. */
+  id: number
+  /** The reward's unit, e.g. `credits`, `free_months`, `points`. */
+  unit: string
+  /** A whole number of `unit`s. */
+  amount: number
+  /** Who is rewarded: `cust:<cust_id>` when FirstPromoter knows your id for them, else `promoter:<id>`. */
+  beneficiary: string
+  /** FirstPromoter's promoter id. */
+  promoterId: number | null
+  /** Your own id for the promoter, when FirstPromoter has it. */
+  custId: string | null
+  /** The promoter's e-mail; null when not sent or when personal data is dropped (`FP_PERSONAL_DATA=drop`). */
+  email: string | null
+}
+
 export interface GrantContext {
-  /** The fulfilment as recorded (unit, amount, beneficiary, promoter ids), locked for this transaction. */
-  fulfilment: Fulfilment
+  /**
+   * The reward's facts, read in this transaction. The row is not locked while your function runs:
+   * the ledger row (unique per reward) is what makes concurrent grants of it wait and then find it
+   * taken, so at most one grant of a reward ever commits.
+   */
+  fulfilment: GrantRequest
   /**
    * The Drizzle transaction that also writes the ledger row and marks the fulfilment granted.
    * Write your own tables through it and the grant is all-or-nothing with ours.
@@ -22,7 +52,22 @@ export interface GrantContext {
  */
 export type GrantFunction = (context: GrantContext) => Promise<void> | void
 
+/** Grant functions by unit; a unit with none is granted by the built-in ledger when it is in FP_LEDGER_UNITS. */
 export type GrantFunctions = Record<string, GrantFunction>
+
+/** The public facts of a recorded fulfilment; never its bookkeeping (answers, attempts, API close). */
+export function grantRequestOf (row: Pick<Fulfilment, 'id' | 'unit' | 'amount' | 'beneficiary' | 'promoterId' | 'custId' | 'promoterEmail'>): GrantRequest {
+  return {
+    source: 'v1_payout',
+    id: row.id,
+    unit: row.unit,
+    amount: row.amount,
+    beneficiary: row.beneficiary,
+    promoterId: row.promoterId,
+    custId: row.custId,
+    email: row.promoterEmail
+  }
+}
 
 /** The grant can never succeed as sent; retrying will not help. */
 export class PermanentGrantError extends Error {

@@ -1,5 +1,22 @@
 export { createWorker, DEFAULT_STALE_AFTER_MS, DEFAULT_SWEEP_INTERVAL_MS, type CreateWorkerOptions, type FulfilmentWorker } from './worker.js'
-export { PermanentGrantError, DEFAULT_LEDGER_UNITS, type GrantFunction, type GrantFunctions, type GrantContext } from './grants.js'
+export { defineFirstPromoter, isFirstPromoterDefinition, type DefinitionGrants, type FirstPromoterDefinition, type FirstPromoterDefinitionInput } from './definition.js'
+export { createHandlers, isHandlers, type AnyEventHandler, type EventHandler, type Handlers } from './handlers.js'
+export {
+  EVENT_ALIASES,
+  isFirstPromoterEventType,
+  toFirstPromoterEvent,
+  type AliasOf,
+  type AnyFirstPromoterEvent,
+  type FirstPromoterEvent,
+  type FirstPromoterEventType,
+  type StoredEvent,
+  type UnknownFirstPromoterEvent,
+  type V1FirstPromoterEvent,
+  type V2FirstPromoterEvent
+} from './events.js'
+export { PermanentGrantError, DEFAULT_LEDGER_UNITS, type GrantFunction, type GrantFunctions, type GrantContext, type GrantRequest, type GrantSource } from './grants.js'
+export { loadDefinitionFromEnv, loadDefinitionModule, DefinitionEnv, type DefinitionConfig, type LoadedDefinition } from './modules.js'
+export { startConfiguredWorker, type ConfiguredWorker } from './start.js'
 export type { PayoutSource, ReconcileReport } from '@fp-webhooks/operations'
 export { sweep, type SweepReport } from './processors/sweep.js'
 export { createFulfilmentCloser, type ApiCredentials, type FulfilmentCloser } from './closer.js'

@@ -12,11 +12,12 @@ import {
   grantRetryDelay,
   type GrantRetryOptions
 } from '@fp-webhooks/queue'
-import { createHandlerRegistry, type HandlerRegistry } from 'fastify-firstpromoter'
 import { pino, type Logger } from 'pino'
 import { createFulfilmentCloser, type ApiCredentials } from './closer.js'
 import type { WorkerDeps } from './deps.js'
+import type { FirstPromoterDefinition } from './definition.js'
 import { DEFAULT_LEDGER_UNITS, type GrantFunctions } from './grants.js'
+import { createHandlers, type Handlers } from './handlers.js'
 import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
@@ -34,12 +35,17 @@ export interface CreateWorkerOptions {
   /** BullMQ key prefix; must match the api's. Default `fpw`. */
   prefix?: string
   logger?: Logger
+  /**
+   * The integration: grant functions and event handlers, as the module FP_DEFINITION_MODULE names
+   * exports them. `grants` below, when given too, override its grants per unit; `handlers` replaces its handlers.
+   */
+  definition?: FirstPromoterDefinition
   /** Grant functions by unit; they replace the built-in ledger grant for their unit. */
   grants?: GrantFunctions
   /** Units the built-in ledger grants when no function is given. Default free_months, credits, points. */
   ledgerUnits?: readonly string[]
-  /** Typed event handlers (the registry the plugin's `app.firstpromoter.on` fills). */
-  handlers?: HandlerRegistry
+  /** Typed event handlers, from `createHandlers()` (prefer `definition`). */
+  handlers?: Handlers
   /** FirstPromoter API credentials: enable closing answered-pending fulfilments and reconciliation. */
   api?: ApiCredentials
   /** Overrides the payout source used by reconciliation (default: the v1 API, when configured). */
@@ -99,9 +105,9 @@ export async function createWorker (options: CreateWorkerOptions) {
   const deps: WorkerDeps = {
     db: options.db,
     log,
-    grants: options.grants ?? {},
+    grants: { ...options.definition?.grants, ...options.grants },
     ledgerUnits: new Set(options.ledgerUnits ?? DEFAULT_LEDGER_UNITS),
-    handlers: options.handlers ?? createHandlerRegistry(),
+    handlers: options.handlers ?? options.definition?.handlers ?? createHandlers(),
     closer,
     payouts,
     // Called for rows Postgres says are unfinished (sweep, reconcile, a granted fulfilment): a

@@ -234,7 +234,7 @@ t.test('a failing grant copies no personal data into last_error, the log or the 
     grantRetry: { delayMs: 50, maxDelayMs: 200 },
     grants: {
       async credits ({ fulfilment, tx }) {
-        await tx.execute(sql`insert into subscriptions (email) values (${fulfilment.promoterEmail})`)
+        await tx.execute(sql`insert into subscriptions (email) values (${fulfilment.email})`)
       },
       async points () { throw new PermanentGrantError('no subscription for carol@example.com') }
     }

@@ -3,7 +3,8 @@ import type { Job } from 'bullmq'
 import { captureLogs } from '@fp-webhooks/testing'
 import { createPostgresStore, getEvent, type Db } from '@fp-webhooks/db'
 import type { EventJobData } from '@fp-webhooks/queue'
-import { createHandlerRegistry, v1Delivery, type V1Envelope } from 'fastify-firstpromoter'
+import { v1Delivery, type V1Envelope } from 'fastify-firstpromoter'
+import { createHandlers } from '../src/index.js'
 import { pino } from 'pino'
 import { processEvent } from '../src/processors/event.js'
 import { fixture, setup, startWorker, uniqueId, waitFor } from './helper.js'
@@ -19,7 +20,7 @@ t.test('values no column can hold never fail a projection: stored as null, noted
   const ctx = await setup(t)
   const logs = captureLogs()
   const handled: string[] = []
-  const handlers = createHandlerRegistry().on('*', (_data, context) => { handled.push(context.eventType) })
+  const handlers = createHandlers().onAny((event) => { handled.push(event.type) })
   const worker = await startWorker(t, ctx, { handlers, logger: pino({ level: 'info', name: 'worker' }, logs.stream) })
 
   const lead = fixture<Envelope>('lead_becomes_referral.json')

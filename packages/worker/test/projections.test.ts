@@ -2,7 +2,8 @@ import t from 'tap'
 import { Job } from 'bullmq'
 import { createPostgresStore, getEvent, resetEvent, type Db } from '@fp-webhooks/db'
 import { JOB, eventJobId } from '@fp-webhooks/queue'
-import { createHandlerRegistry, v1Delivery, type HandlerContext, type V1Envelope } from 'fastify-firstpromoter'
+import { v1Delivery, type V1Envelope } from 'fastify-firstpromoter'
+import { createHandlers, type AnyFirstPromoterEvent } from '../src/index.js'
 import { fixture, setup, startWorker, uniqueId, waitFor, type TestContext } from './helper.js'
 
 const LEAD_ID = 21381518
@@ -87,7 +88,7 @@ t.test('projections end identical whatever the order, and on replay', async (t) 
 
   const ctx = await setup(t)
   const seen: string[] = []
-  const handlers = createHandlerRegistry().on('*', (_data, context) => { seen.push(context.eventType) })
+  const handlers = createHandlers().onAny((event) => { seen.push(event.type) })
   // One event at a time, in queue order: the order given is the order applied.
   const worker = await startWorker(t, ctx, { handlers, concurrency: { events: 1 } })
   const events = leadLife()
@@ -145,17 +146,17 @@ t.test('projections end identical whatever the order, and on replay', async (t) 
 
 t.test('typed handlers run once per processed event, with the stored data', async (t) => {
   const ctx = await setup(t)
-  const calls: Array<{ handler: string, data: unknown, context: HandlerContext }> = []
+  const calls: Array<{ handler: string, event: AnyFirstPromoterEvent }> = []
   let rewardFailures = 0
-  const handlers = createHandlerRegistry()
-    .on('lead_signup', (data, context) => { calls.push({ handler: 'lead_signup', data, context }) })
+  const handlers = createHandlers()
+    .on('lead_signup', (event) => { calls.push({ handler: 'lead_signup', event }) })
     // Registered under the other name of the same fact: runs for lead_becomes_referral.
-    .on('new_customer', (data, context) => { calls.push({ handler: 'new_customer', data, context }) })
-    .on('reward_created', (data, context) => {
-      calls.push({ handler: 'reward_created', data, context })
+    .on('new_customer', (event) => { calls.push({ handler: 'new_customer', event }) })
+    .on('reward_created', (event) => {
+      calls.push({ handler: 'reward_created', event })
       if (rewardFailures++ === 0) throw new Error('CRM unavailable')
     })
-    .on('*', (data, context) => { calls.push({ handler: '*', data, context }) })
+    .onAny((event) => { calls.push({ handler: '*', event }) })
   const worker = await startWorker(t, ctx, { handlers })
 
   const events = leadLife()
@@ -168,27 +169,30 @@ t.test('typed handlers run once per processed event, with the stored data', asyn
   // The reward's first attempt fails; the job's backoff (1 s) then runs it again.
   await waitProcessed(ctx, ids)
 
-  const count = (handler: string, type?: string) => calls.filter((c) => c.handler === handler && (type === undefined || c.context.eventType === type)).length
+  const count = (handler: string, type?: string) => calls.filter((c) => c.handler === handler && (type === undefined || c.event.type === type)).length
   t.equal(count('lead_signup'), 1, 'lead_signup handler once')
   t.equal(count('new_customer'), 1, 'the new_customer handler ran once…')
   t.equal(count('new_customer', 'lead_becomes_referral'), 1, '…for lead_becomes_referral')
   t.equal(count('reward_created'), 2, 'the throwing handler ran again')
   t.equal(count('*'), 4, 'the catch-all saw each event once (it comes after the thrower)')
-  t.same(calls.filter((c) => c.handler === '*').map((c) => c.context.eventType).sort(), [...TYPES].sort())
+  t.same(calls.filter((c) => c.handler === '*').map((c) => c.event.type).sort(), [...TYPES].sort())
 
   for (const [k, env] of events.entries()) {
     const stored = await getEvent(ctx.db, ids[k]!)
-    const c = calls.find((c) => c.handler === '*' && c.context.inboxId === ids[k])
-    t.same(c?.data, (stored?.payload as { data: unknown }).data, `${env.event.type}: the handler got the stored data`)
-    t.same(c?.context, {
-      eventId: String(env.event.id),
-      eventType: env.event.type,
-      eventCreatedAt: new Date(env.event.created_at),
-      inboxId: ids[k]
-    })
+    const c = calls.find((c) => c.handler === '*' && c.event.inboxId === ids[k])
+    t.same(c?.event.data, (stored?.payload as { data: unknown }).data, `${env.event.type}: the handler got the stored data`)
+    t.strictSame(c && { ...c.event, data: undefined }, {
+      id: String(env.event.id),
+      type: env.event.type,
+      source: 'v1',
+      known: true,
+      createdAt: new Date(env.event.created_at),
+      inboxId: ids[k],
+      data: undefined
+    }, 'one event object: id, type, source, createdAt, inboxId, data')
   }
   const lead = calls.find((c) => c.handler === 'lead_signup')!
-  t.equal((lead.data as { email: string }).email, 'goqucugo@mailinator.com')
+  t.equal((lead.event.data as { email: string }).email, 'goqucugo@mailinator.com')
 
   const reward = await getEvent(ctx.db, ids[2]!)
   t.equal(reward?.state, 'processed', 'the retried event ended processed')

@@ -36,3 +36,21 @@ t.test('bad variables and modules are reported before any service is contacted',
     t.notMatch(run.stderr, /Cannot reach/, `${what}: checked before Postgres`)
   })
 })
+
+t.test('a definition module that cannot be used is reported before any service is contacted', async (t) => {
+  const port = await closedPort()
+  const unreachable = `postgres://postgres@127.0.0.1:${port}/firstpromoter`
+  const cases = [
+    ['definition module missing', { FP_DEFINITION_MODULE: './no/such/definition.mjs' }, /^worker: FP_DEFINITION_MODULE .*cannot be loaded/],
+    ['not a definition', { FP_DEFINITION_MODULE: fileURLToPath(new URL('fixtures/definitions/not-a-definition.mjs', import.meta.url)) }, /^worker: FP_DEFINITION_MODULE .*must `export default defineFirstPromoter/],
+    ['alias disagrees', { FP_DEFINITION_MODULE: './a.mjs', FP_HANDLERS_MODULE: './b.mjs' }, /^worker: Invalid configuration: FP_HANDLERS_MODULE is a deprecated alias/]
+  ] as const
+  // One at a time: each boots a node process, and the machine may be small.
+  for (const [what, env, expected] of cases) {
+    const run = await runWorker({ DATABASE_URL: unreachable, ...env })
+    t.equal(run.code, 1, `${what}: exits 1`)
+    t.equal(run.lines.length, 1, `${what}: one line (${run.stderr})`)
+    t.match(run.lines[0], expected, `${what}: names the variable`)
+    t.notMatch(run.stderr, /Cannot reach/, `${what}: checked before Postgres`)
+  }
+})

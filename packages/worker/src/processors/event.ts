@@ -4,6 +4,7 @@ import type { EventJobData } from '@fp-webhooks/queue'
 import { documentedShapeErrors } from 'fastify-firstpromoter'
 import type { WorkerDeps } from '../deps.js'
 import { isFinalAttempt } from './attempts.js'
+import { toFirstPromoterEvent } from '../events.js'
 import { applyProjections } from '../projections.js'
 
 /**
@@ -27,9 +28,11 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
       // Columns and reasons only: the values themselves may be personal data.
       deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, columns: unstorable.map((u) => `${u.column}: ${u.reason}`) }, 'event values no column can hold were stored as null')
     }
-    const data = (event.payload as { data?: unknown } | null)?.data
-    const context = { eventId: event.eventId, eventType: event.eventType, eventCreatedAt: event.eventCreatedAt, inboxId }
-    for (const handler of deps.handlers.handlersFor(event.eventType)) await handler(data as never, context)
+    const handlers = deps.handlers.handlersFor(event.eventType)
+    if (handlers.length > 0) {
+      const typed = toFirstPromoterEvent(event)
+      for (const handler of handlers) await handler(typed)
+    }
     await markEventProcessed(deps.db, inboxId)
     return 'processed'
   } catch (err) {

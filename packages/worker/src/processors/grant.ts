@@ -13,7 +13,7 @@ import {
   type GrantView
 } from '@fp-webhooks/db'
 import type { GrantJobData } from '@fp-webhooks/queue'
-import { PermanentGrantError, grantFunctionFor, ledgerGrant, type GrantFunction } from '../grants.js'
+import { PermanentGrantError, grantFunctionFor, grantRequestOf, ledgerGrant, type GrantFunction } from '../grants.js'
 import type { WorkerDeps } from '../deps.js'
 
 export interface GrantResult {
@@ -96,7 +96,7 @@ async function grantInTransaction (deps: WorkerDeps, id: number, grant: GrantFun
     // Taken: the winner committed the grant and the state change together. Marking it granted
     // again would move grantedAt and could reopen an API close the winner already finished.
     if (!entry) return { grantedNow: false, closeDue: false, state: 'granted' }
-    await grant({ fulfilment: row, tx, idempotencyKey: `firstpromoter-fulfilment-${id}` })
+    await grant({ fulfilment: Object.freeze(grantRequestOf(row)), tx, idempotencyKey: `firstpromoter-fulfilment-${id}` })
     const { closeDue } = await markGranted(tx, id, deps.closer !== undefined)
     return { grantedNow: true, closeDue, state: 'granted' }
   })
