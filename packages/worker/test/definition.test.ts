@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createPostgresStore, getEvent } from '@fp-webhooks/db'
@@ -14,7 +13,7 @@ import {
 import { fixture, seedFulfilment, setup, startWorker, uniqueId, waitFor, waitForState } from './helper.js'
 
 const definitionFixture = (name: string) => fileURLToPath(new URL(`fixtures/definitions/${name}`, import.meta.url))
-const v2Example = (name: string) => JSON.parse(readFileSync(new URL(`../../fastify-firstpromoter/test/fixtures/v2/${name}`, import.meta.url), 'utf8'))
+const v2Example = (name: string) => fixture(`v2/${name}`)
 
 t.test('defineFirstPromoter checks what it is given', async (t) => {
   const definition = defineFirstPromoter({ grants: { credits: () => {} } })
