@@ -1,4 +1,4 @@
-export { createWorker, DEFAULT_STALE_AFTER_MS, DEFAULT_SWEEP_INTERVAL_MS, type CreateWorkerOptions, type FulfilmentWorker } from './worker.js'
+export { createWorker, DEFAULT_STALE_AFTER_MS, DEFAULT_SWEEP_INTERVAL_MS, DEFAULT_PAUSE_RECHECK_MS, type CreateWorkerOptions, type FulfilmentWorker } from './worker.js'
 export { PermanentGrantError, DEFAULT_LEDGER_UNITS, type GrantFunction, type GrantFunctions, type GrantContext } from './grants.js'
 export { reconcile, type PayoutSource, type ReconcileReport } from './reconcile.js'
 export { sweep, type SweepReport } from './sweep.js'

@@ -70,6 +70,7 @@ export async function main (): Promise<void> {
     sweepIntervalMs: config.SWEEP_INTERVAL_MS,
     staleAfterMs: config.SWEEP_STALE_AFTER_MS,
     grantRetry: { delayMs: config.GRANT_RETRY_DELAY_MS, maxDelayMs: config.GRANT_RETRY_MAX_DELAY_MS },
+    pauseRecheckMs: config.GRANT_PAUSE_RECHECK_MS,
     reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
     lockDurationMs: config.LOCK_DURATION_MS
   })
