@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import fastifyFirstPromoter, { maskSecrets, type HandlerRegistry } from 'fastify-firstpromoter'
 import { v2AuthOptions, type ApiConfig } from './config.js'
 import { errorReply } from './error-reply.js'
+import { createGrantPauseSwitch, type GrantPauseSwitch } from './operations/grant-pauses.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { adminRoutes } from './routes/admin/index.js'
 import { healthRoutes } from './routes/health.js'
@@ -22,6 +23,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: DbHandle
     queue: BullDispatcher
+    /** The pause switch of grants (Postgres), shared by the admin API, the console and metrics. */
+    grantPauses: GrantPauseSwitch
   }
 }
 
@@ -36,6 +39,8 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   if (!await queue.ready()) fastify.log.warn('Redis is not reachable yet; deliveries are stored and enqueued once it is')
   fastify.decorate('db', db)
   fastify.decorate('queue', queue)
+  const grantPauses = createGrantPauseSwitch({ db: db.db, jobs: queue.jobs, log: fastify.log })
+  fastify.decorate('grantPauses', grantPauses)
   fastify.addHook('onClose', async () => {
     await queue.close()
     await db.close()
@@ -71,7 +76,8 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     redactPaths: config.FP_REDACT_PATHS.split(',').map((p) => p.trim()).filter(Boolean),
     acceptV2: config.FP_ACCEPT_V2,
     ...v2AuthOptions(config),
-    handlers: opts.handlers
+    handlers: opts.handlers,
+    grantsPaused: (unit) => grantPauses.cache.isPaused(unit)
   })
   await fastify.register(healthRoutes)
   await fastify.register(metricsPlugin, { token: config.METRICS_TOKEN, refreshMs: config.METRICS_REFRESH_MS })
