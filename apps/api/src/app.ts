@@ -8,6 +8,7 @@ import { startConfiguredWorker, type ConfiguredWorker, type FirstPromoterDefinit
 import type { Logger } from 'pino'
 import { v2AuthOptions, type ApiConfig } from './config.js'
 import { errorReply } from './error-reply.js'
+import { createGrantPauseSwitch, type GrantPauseSwitch } from '@fp-webhooks/operations'
 import { metricsPlugin } from './plugins/metrics.js'
 import { adminRoutes } from './routes/admin/index.js'
 import { healthRoutes } from './routes/health.js'
@@ -28,6 +29,8 @@ declare module 'fastify' {
     queue: BullDispatcher
     /** The in-process worker (WORKER_IN_PROCESS=true); null when the worker runs apart. */
     inProcessWorker: ConfiguredWorker | null
+    /** The pause switch of grants (Postgres), shared by the admin API, the console and metrics. */
+    grantPauses: GrantPauseSwitch
   }
 }
 
@@ -43,6 +46,8 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   if (!await queue.ready()) fastify.log.warn('Redis is not reachable yet; deliveries are stored and enqueued once it is')
   fastify.decorate('db', db)
   fastify.decorate('queue', queue)
+  const grantPauses = createGrantPauseSwitch({ db: db.db, jobs: queue.jobs, log: fastify.log })
+  fastify.decorate('grantPauses', grantPauses)
   fastify.addHook('onClose', async () => {
     await queue.close()
     await db.close()
@@ -84,7 +89,8 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     personalData: config.FP_PERSONAL_DATA,
     redactPaths: config.FP_REDACT_PATHS.split(',').map((p) => p.trim()).filter(Boolean),
     acceptV2: config.FP_ACCEPT_V2,
-    ...v2AuthOptions(config)
+    ...v2AuthOptions(config),
+    grantsPaused: (unit) => grantPauses.cache.isPaused(unit)
   })
   await fastify.register(healthRoutes)
   await fastify.register(metricsPlugin, { token: config.METRICS_TOKEN, refreshMs: config.METRICS_REFRESH_MS })

@@ -29,3 +29,6 @@ export const ADMIN_RECONCILE_NOT_CONFIGURED = createError<'ADMIN_RECONCILE_NOT_C
 
 export const ADMIN_NO_BODY = createError<'ADMIN_NO_BODY', 409, []>(
   'ADMIN_NO_BODY', 'this delivery kept no body (it was too large); send a corrected body', 409, Error, false)
+
+export const ADMIN_PAUSED_FOR_ALL = createError<'ADMIN_PAUSED_FOR_ALL', 409, [unit: string]>(
+  'ADMIN_PAUSED_FOR_ALL', 'grants of every unit are paused, so "%s" cannot be resumed alone: resume all (no body), then pause the units to keep paused', 409, Error, false)

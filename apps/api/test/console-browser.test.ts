@@ -14,8 +14,7 @@ import { build, fixture, fulfilmentPayload, post, sleep, startWorker, waitFor } 
  * prefix of its own. The scenarios share them and run in order. Each page is saved as a screenshot
  * (CI_ARTIFACTS_DIR/console-screenshots, or test/screenshots/ here, which git ignores).
  *
- * To add a scenario (the pause switch's, once it exists): another `t.test` below that uses `open`,
- * `shot` and the shared `app`.
+ * To add a scenario: another `t.test` below that uses `open`, `shot` and the shared `app`.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -155,6 +154,47 @@ async function scenarios () {
     t.equal(fake.getPayout(ful.data.id)?.status, 'completed')
     await shot('07-timeline-202-granted-closed')
     noProblems(t, 'timeline')
+  })
+
+  t.test('pause grants: the banner, a fulfilment answered 202 and held back; resume: granted and closed', async (t) => {
+    await open('/admin/console')
+    t.match(await page.textContent('.pause-banner.running'), 'Grants are running.')
+    // The Pause button asks first (data-confirm); the operator says yes.
+    page.once('dialog', (d) => { d.accept().catch(() => {}) })
+    await Promise.all([page.waitForURL('**/admin/console/?notice=paused*'), page.click('.pause-banner button:has-text("Pause grants")')])
+    const banner = await page.textContent('.pause-banner.paused')
+    t.match(banner, 'Grants are paused.')
+    t.match(banner, /Paused by console session \S+ from 127\.0\.0\.1 since/, 'who paused it, and since when')
+    const status = await app.server.inject({ method: 'GET', url: '/admin/grants/pause', headers: { authorization: `Bearer ${TOKEN}` } })
+    t.match(status.json(), { all: true, pauses: [{ scope: 'all', paused_by: /^console session / }] }, 'the admin API sees the console\'s pause')
+
+    const ful = fulfilmentPayload({ unit: 'points', amount: 40, custId: 'user_88' })
+    fake.addPayout({ ...ful.data, status: 'pending' })
+    t.equal((await post(app.server, ful)).statusCode, 202, 'delivered while paused: 202')
+    await sleep(500)
+    t.equal((await app.sql`select count(*)::int as n from ledger_entries where fulfilment_id = ${ful.data.id}`)[0].n, 0, 'not granted')
+    await open('/admin/console')
+    await shot('11-grants-paused-banner')
+    await open(`/admin/console/fulfilments/${ful.data.id}`)
+    t.match(await page.textContent('.pause-banner.paused'), 'Grants are paused.', 'the banner is on every page')
+    t.match(await page.textContent('ol.timeline'), 'Answered 202')
+    t.notMatch(await page.textContent('ol.timeline'), 'Granted')
+    await shot('12-paused-fulfilment-202')
+
+    await Promise.all([page.waitForURL('**/admin/console/?notice=resumed*'), page.click('.pause-banner button:has-text("Resume grants")')])
+    t.match(await page.textContent('.pause-banner.running'), 'Grants are running.')
+    await waitFor(async () => (await app.sql`select api_close from fulfilments where id = ${ful.data.id}`)[0].api_close === 'done', 15_000, 'granted and closed on FirstPromoter')
+    t.equal(fake.closeCalls(ful.data.id).length, 1, 'closed once through the API')
+    await open(`/admin/console/fulfilments/${ful.data.id}`)
+    const steps = await page.locator('ol.timeline .what').allTextContents()
+    t.same(steps, [
+      `Delivery received (event ${ful.event.id})`,
+      'Answered 202: still pending: FirstPromoter asks again later',
+      'Granted 40 points to cust:user_88',
+      'Closed on FirstPromoter through its API'
+    ])
+    await shot('13-resumed-granted-closed')
+    noProblems(t, 'pause')
   })
 
   t.test('events: search by type and by id, with processing state', async (t) => {

@@ -4,6 +4,7 @@ import { apiCloseAfterGrant, closeDueNow, closePending } from './api-close.js'
 import type { DbOrTx } from './client.js'
 import { prepared } from './prepared.js'
 import { fulfilmentAnswers, fulfilments, type ApiCloseState, type FulfilmentState } from './schema.js'
+import { unitPaused } from './grant-pauses.js'
 import { storableRow } from './storable.js'
 
 export type Fulfilment = typeof fulfilments.$inferSelect
@@ -166,14 +167,27 @@ export async function countFulfilmentsByUnitAndState (db: DbOrTx) {
     .from(fulfilments).groupBy(fulfilments.unit, fulfilments.state)
 }
 
-export interface GrantView { id: number, unit: string, amount: number, state: FulfilmentState, apiClose: ApiCloseState, answeredPending: boolean }
+export interface GrantView {
+  id: number
+  unit: string
+  amount: number
+  state: FulfilmentState
+  apiClose: ApiCloseState
+  answeredPending: boolean
+  /** Grants of its unit (or of every unit) are paused: the grant must wait for the resume. */
+  paused: boolean
+}
 
-const readForGrant = prepared<{ id: number }, { unit: string, amount: string, state: FulfilmentState, apiClose: ApiCloseState, answeredPending: boolean }>((value) => sql`
+const readForGrant = prepared<{ id: number }, Omit<GrantView, 'id' | 'amount'> & { amount: string }>((value) => sql`
   select ${fulfilments.unit} as "unit", ${fulfilments.amount} as "amount", ${fulfilments.state} as "state",
-    ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending"
+    ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending",
+    ${unitPaused(fulfilments.unit)} as "paused"
   from ${fulfilments} where ${fulfilments.id} = ${value('id')}`)
 
-/** What a grant job needs to choose its path, as one prepared statement (the grant hot path). */
+/**
+ * What a grant job needs to choose its path, as one prepared statement (the grant hot path); the
+ * pause switch is read in the same statement, so every worker sees a pause at its next grant.
+ */
 export async function getFulfilmentForGrant (db: DbOrTx, id: number): Promise<GrantView | undefined> {
   const [row] = await readForGrant(db, { id })
   return row ? { id, ...row, amount: Number(row.amount) } : undefined

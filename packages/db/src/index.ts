@@ -18,3 +18,5 @@ export * from './admin-queries.js'
 // Drizzle's `sql` tag, for grant functions that write through the transaction they are given: the
 // same copy of drizzle-orm as `Tx`, with no dependency of your own to keep in step.
 export { sql } from 'drizzle-orm'
+export { pauseGrants, resumeGrants, getGrantPauses, listResumable, type GrantPause, type GrantPauseStatus } from './grant-pauses.js'
+export { createPauseCache, DEFAULT_PAUSE_CACHE_TTL_MS, type PauseCache } from './pause-cache.js'

@@ -115,6 +115,20 @@ export const fulfilments = pgTable('fulfilments', {
   index('fulfilments_close_failed_idx').on(t.updatedAt).where(sql`${t.apiClose} = 'failed'`)
 ])
 
+/**
+ * The pause switch of grants: one row per pause in force. `scope` is a unit, or `*` for every
+ * unit. Every api and worker process reads it here, so a pause holds across all of them.
+ */
+export const grantPauses = pgTable('grant_pauses', {
+  scope: text('scope').primaryKey(),
+  pausedAt: tstz('paused_at').notNull().defaultNow(),
+  /** Who paused it: `admin` (the bearer token) or the console session; never a token. */
+  pausedBy: text('paused_by').notNull()
+})
+
+/** The `scope` of a pause of every unit. */
+export const ALL_UNITS = '*'
+
 /** Every answer we gave FirstPromoter for a fulfilment, in order. */
 export const fulfilmentAnswers = pgTable('fulfilment_answers', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),

@@ -50,6 +50,13 @@ export interface FastifyFirstPromoterOptions extends V2AuthOptions {
   acceptV2?: boolean
   /** Largest part of a rejected body kept in quarantine, in bytes. Default 64 KiB. */
   quarantineBodyLimit?: number
+  /**
+   * Says whether grants of a unit are paused. When it says yes, a new fulfilment is still stored
+   * and its grant queued, but answered 202 at once instead of waiting `fulfilmentWaitMs` for a
+   * grant that will not run. Only a shortcut: the answer still comes from the store. An error or a
+   * reply later than `enqueueTimeoutMs` counts as "not paused".
+   */
+  grantsPaused?: (unit: string) => boolean | Promise<boolean>
 }
 
 export interface NormalizedOptions {
@@ -67,6 +74,7 @@ export interface NormalizedOptions {
   /** What a v2 delivery must carry besides the URL secret; every part null when nothing is configured. */
   v2Auth: NormalizedV2Auth
   quarantineBodyLimit: number
+  grantsPaused: ((unit: string) => boolean | Promise<boolean>) | null
 }
 
 function positiveInt (name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -133,6 +141,7 @@ export function normalizeOptions (options: FastifyFirstPromoterOptions): Normali
   if (!acceptV2 && v2AuthConfigured(v2Auth)) {
     throw new FST_FIRSTPROMOTER_OPTIONS('v2 credentials (v2AuthHeader, v2BasicAuth, v2SigningSecrets) are set but acceptV2 is false')
   }
+  if (options.grantsPaused !== undefined && typeof options.grantsPaused !== 'function') throw new FST_FIRSTPROMOTER_OPTIONS('grantsPaused must be a function')
   return {
     secrets,
     store: options.store,
@@ -146,6 +155,7 @@ export function normalizeOptions (options: FastifyFirstPromoterOptions): Normali
     personalData,
     acceptV2,
     v2Auth,
-    quarantineBodyLimit: positiveInt('quarantineBodyLimit', options.quarantineBodyLimit, DEFAULT_QUARANTINE_BODY_LIMIT)
+    quarantineBodyLimit: positiveInt('quarantineBodyLimit', options.quarantineBodyLimit, DEFAULT_QUARANTINE_BODY_LIMIT),
+    grantsPaused: options.grantsPaused ?? null
   }
 }

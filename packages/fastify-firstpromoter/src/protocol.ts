@@ -19,10 +19,22 @@ function fromState (state: FulfilmentState, failureReason: string | null): Fulfi
   return null
 }
 
+/** The integrator's pause switch says the grant cannot run now; unknown or slow counts as no. */
+async function paused (opts: NormalizedOptions, unit: string | undefined): Promise<boolean> {
+  const ask = opts.grantsPaused
+  if (!ask || unit === undefined) return false
+  try {
+    return await withTimeout(Promise.resolve(ask(unit)), opts.enqueueTimeoutMs) === true
+  } catch {
+    return false
+  }
+}
+
 /**
  * The `fulfilment_pending` status-code protocol (docs/firstpromoter-v1.md, section 1). 200 only
- * once the grant has committed; 202 while it is queued, running or retrying; 422 when it failed for
- * good, so that FirstPromoter's retries end in `has_issues` for a human to see.
+ * once the grant has committed; 202 while it is queued, running, retrying or paused (`grantsPaused`:
+ * no wait then); 422 when it failed for good, so that FirstPromoter's retries end in `has_issues`
+ * for a human to see.
  */
 export async function answerFulfilment (opts: NormalizedOptions, recorded: FulfilmentStatus, log: FastifyBaseLogger, reward?: { unit: string, amount: number }): Promise<FulfilmentDecision> {
   const settledAlready = fromState(recorded.state, recorded.failureReason)
@@ -36,7 +48,7 @@ export async function answerFulfilment (opts: NormalizedOptions, recorded: Fulfi
     queued = false
     log.warn({ fulfilmentId: id, err: { message: (err as Error).message } }, 'firstpromoter: queue unreachable, grant left for the sweeper')
   }
-  if (queued && opts.fulfilmentWaitMs > 0) {
+  if (queued && opts.fulfilmentWaitMs > 0 && !await paused(opts, reward?.unit)) {
     await opts.dispatcher.waitForGrant(id, opts.fulfilmentWaitMs).catch((err: Error) => {
       log.warn({ fulfilmentId: id, err: { message: err.message } }, 'firstpromoter: could not wait for the grant')
     })

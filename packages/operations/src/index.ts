@@ -2,3 +2,4 @@ export { replayEvent, retryFulfilment, type ReplayResult, type RetryResult } fro
 export { retryClose } from './close.js'
 export { resubmitQuarantined, type Injector, type ResubmitResult } from './resubmit.js'
 export { reconcile, type PayoutSource, type ReconcileDeps, type ReconcileLog, type ReconcileReport } from './reconcile.js'
+export { createGrantPauseSwitch, type GrantPauseSwitch, type PauseView, type ResumeOutcome } from './grant-pauses.js'

@@ -11,6 +11,7 @@ export const WorkerEnvSchema = Type.Object({
   SWEEP_STALE_AFTER_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   GRANT_RETRY_DELAY_MS: Type.Integer({ minimum: 1, default: 1000 }),
   GRANT_RETRY_MAX_DELAY_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
+  GRANT_PAUSE_RECHECK_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   RECONCILE_INTERVAL_MS: Type.Integer({ minimum: 0, default: 3_600_000 }),
   FP_API_RATE_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 400, default: 300 }),
   // The outbox relay (docs/ingest.md): rows per claim, and the poll when no notice comes (0: notices only).

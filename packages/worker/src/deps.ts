@@ -19,6 +19,8 @@ export interface WorkerDeps {
   enqueueGrant: (fulfilmentId: number) => Promise<void>
   enqueueClose: (fulfilmentId: number) => Promise<void>
   enqueueEvent: (inboxId: number, eventType: string) => Promise<void>
+  /** How long a grant job deferred by a pause waits before it looks at the switch again. */
+  pauseRecheckMs: number
   /** The delay before the next attempt of a grant that failed `attemptsMade` times. */
   grantRetryDelay: (attemptsMade: number) => number
   metrics?: {

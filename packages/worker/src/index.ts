@@ -1,4 +1,4 @@
-export { createWorker, DEFAULT_STALE_AFTER_MS, DEFAULT_SWEEP_INTERVAL_MS, type CreateWorkerOptions, type FulfilmentWorker } from './worker.js'
+export { createWorker, DEFAULT_STALE_AFTER_MS, DEFAULT_SWEEP_INTERVAL_MS, DEFAULT_PAUSE_RECHECK_MS, type CreateWorkerOptions, type FulfilmentWorker } from './worker.js'
 export { defineFirstPromoter, isFirstPromoterDefinition, type DefinitionGrants, type FirstPromoterDefinition, type FirstPromoterDefinitionInput } from './definition.js'
 export { createHandlers, isHandlers, type AnyEventHandler, type EventHandler, type Handlers } from './handlers.js'
 export {

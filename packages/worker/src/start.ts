@@ -52,6 +52,7 @@ export async function startConfiguredWorker (config: WorkerConfig, definition: F
       staleAfterMs: config.SWEEP_STALE_AFTER_MS,
       relay: { batch: config.RELAY_BATCH, pollMs: config.RELAY_POLL_MS },
       grantRetry: { delayMs: config.GRANT_RETRY_DELAY_MS, maxDelayMs: config.GRANT_RETRY_MAX_DELAY_MS },
+      pauseRecheckMs: config.GRANT_PAUSE_RECHECK_MS,
       reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
       lockDurationMs: config.LOCK_DURATION_MS
     })

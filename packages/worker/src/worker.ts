@@ -28,6 +28,7 @@ import { sweep } from './processors/sweep.js'
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000
 export const DEFAULT_STALE_AFTER_MS = 30_000
+export const DEFAULT_PAUSE_RECHECK_MS = 60_000
 
 export interface CreateWorkerOptions {
   db: Db
@@ -64,6 +65,12 @@ export interface CreateWorkerOptions {
   staleAfterMs?: number
   /** Backoff of failing grants: 1 s doubling up to 1 h by default, retried until they succeed. */
   grantRetry?: GrantRetryOptions
+  /**
+   * While grants are paused, a grant job is put back as delayed for this long, then looks at the
+   * switch again. The resume promotes the deferred jobs at once; this bounds the delay if it
+   * cannot (Redis away at that moment). Default 60 s.
+   */
+  pauseRecheckMs?: number
   /** How often reconciliation runs when the API is configured. Default 1 h; 0 disables. */
   reconcileIntervalMs?: number
   /** BullMQ lock duration: how soon a crashed worker's job is taken over. Default 30 s. */
@@ -116,6 +123,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     enqueueEvent: async (inboxId, eventType) => { await jobs.event(inboxId, eventType) },
     enqueueClose: async (id) => { await jobs.close(id) },
     grantRetryDelay: retryDelay,
+    pauseRecheckMs: options.pauseRecheckMs ?? DEFAULT_PAUSE_RECHECK_MS,
     metrics: options.metrics
   }
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
@@ -154,7 +162,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     stalledInterval: options.lockDurationMs ?? 30_000
   })
   const workers = [
-    new Worker(GRANTS_QUEUE, (job) => processGrant(job, deps), {
+    new Worker(GRANTS_QUEUE, (job, token) => processGrant(job, deps, token), {
       ...workerOptions(options.concurrency?.grants ?? 8),
       // Only custom backoff types reach it: grant jobs' GRANT_BACKOFF.
       settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade) }

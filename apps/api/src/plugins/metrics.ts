@@ -79,6 +79,18 @@ async function metrics (fastify: FastifyInstance, opts: MetricsOptions): Promise
       for (const r of counts.retrying) this.set({ unit: r.unit }, r.n)
     }
   }), new Gauge({
+    name: 'fp_grants_paused',
+    help: 'The pause switch of grants: 1 while paused, for every unit (unit="all") or one unit; read from Postgres, cached 1 s',
+    labelNames: ['unit'] as const,
+    registers: [],
+    async collect () {
+      const status = await fastify.grantPauses.cachedStatus().catch(() => null)
+      this.reset()
+      if (!status) return
+      this.set({ unit: 'all' }, status.all ? 1 : 0)
+      for (const p of status.units) this.set({ unit: p.scope }, 1)
+    }
+  }), new Gauge({
     name: 'fp_inbox_events',
     help: 'Inbox rows by processing state (pending = not processed yet, test = a v2 test delivery, never processed)',
     labelNames: ['state'] as const,

@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq'
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
 import {
   closeDueNow,
   errorText,
@@ -31,10 +31,13 @@ interface GrantOutcome { grantedNow: boolean, closeDue: boolean, state?: 'grante
  * duplicates, retries, crashes and concurrent workers cannot grant twice. Whatever grants it (the
  * built-in ledger statement or the integrator's function), a failure is handled the same way: a
  * permanent one ends `failed`, any other is recorded (`last_error`) and retried, with no limit.
+ *
+ * While grants of its unit are paused (the switch is read with the fulfilment), the job is put
+ * back as delayed, without spending an attempt; a resume promotes it.
  * @throws UnrecoverableError when the grant can never succeed (the fulfilment is marked failed);
- * the grant's own error otherwise, so that BullMQ retries it
+ * DelayedError when paused; the grant's own error otherwise, so that BullMQ retries it
  */
-export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): Promise<GrantResult> {
+export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps, token?: string): Promise<GrantResult> {
   const id = job.data.fulfilmentId
   const recorded = await getFulfilmentForGrant(deps.db, id)
   if (!recorded) {
@@ -48,6 +51,7 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
     return { fulfilmentId: id, state: 'granted', grantedNow: false }
   }
   if (recorded.state === 'failed') return { fulfilmentId: id, state: 'failed', grantedNow: false }
+  if (recorded.paused) return deferWhilePaused(job, deps, recorded, token)
 
   const grant = grantFunctionFor(recorded.unit, deps.grants, deps.ledgerUnits)
   if (!grant) return failForGood(deps, recorded, `no grant function for unit "${recorded.unit}" (register one, or add the unit to FP_LEDGER_UNITS)`)
@@ -100,6 +104,17 @@ async function grantInTransaction (deps: WorkerDeps, id: number, grant: GrantFun
     const { closeDue } = await markGranted(tx, id, deps.closer !== undefined)
     return { grantedNow: true, closeDue, state: 'granted' }
   })
+}
+
+/**
+ * Puts the job back as delayed by `pauseRecheckMs`: not a failure, no attempt spent, no
+ * `completed`/`failed` event (an api waiting for it answers 202 when its wait ends). The resume
+ * promotes it; the delay only bounds how late it runs if that promotion is lost.
+ */
+async function deferWhilePaused (job: Job<GrantJobData>, deps: WorkerDeps, recorded: GrantView, token: string | undefined): Promise<never> {
+  await job.moveToDelayed(Date.now() + deps.pauseRecheckMs, token)
+  deps.log.debug({ fulfilmentId: recorded.id, unit: recorded.unit, recheckInMs: deps.pauseRecheckMs }, 'grants paused: grant deferred')
+  throw new DelayedError()
 }
 
 /** Ends the fulfilment `failed` (FirstPromoter is answered 422) and tells a human why. */

@@ -5,6 +5,7 @@ import { adminAuth } from './auth.js'
 import { consoleRoutes } from './console.js'
 import { eventRoutes } from './events.js'
 import { fulfilmentRoutes } from './fulfilments.js'
+import { grantPauseRoutes } from './grant-pauses.js'
 import { quarantineRoutes } from './quarantine.js'
 import { queueDashboard } from './queues.js'
 
@@ -53,6 +54,7 @@ export async function adminRoutes (fastify: FastifyInstance, opts: AdminOptions)
     await api.register(eventRoutes)
     await api.register(fulfilmentRoutes, { reconcileConfigured: opts.reconcileConfigured ?? false })
     await api.register(quarantineRoutes, { webhookUrl: opts.webhookUrl })
+    await api.register(grantPauseRoutes)
     await api.register(queueDashboard, { prefix: '/queues' })
   })
 }
