@@ -34,6 +34,8 @@ export interface LedgerGrantResult {
   grantedNow: boolean
   /** FirstPromoter was told "pending" and API credentials exist: close it through the API now. */
   closeDue: boolean
+  /** The granted fulfilment's unit and amount, when granted now. */
+  granted?: { unit: string, amount: number }
 }
 
 /** The fulfilment's columns its ledger row copies: ledger column ← fulfilment column. */
@@ -46,10 +48,11 @@ const copied = [
   [ledgerEntries.amount, fulfilments.amount]
 ] as const
 
-const grant = prepared<{ id: number, closeViaApi: boolean }, { apiClose: ApiCloseState, answeredPending: boolean }>((value) => sql`
+const grant = prepared<{ id: number, closeViaApi: boolean, units: string[] | null }, { apiClose: ApiCloseState, answeredPending: boolean, unit: string, amount: string }>((value) => sql`
   with f as (
     select ${sql.join(copied.map(([, from]) => from), sql`, `)} from ${fulfilments}
     where ${fulfilments.id} = ${value('id')} and ${fulfilments.state} in ('pending', 'granting')
+      and (${value('units')}::text[] is null or ${fulfilments.unit} = any(${value('units')}::text[]))
   ), entry as (
     insert into ${ledgerEntries} (${sql.join(copied.map(([to]) => name(to)), sql`, `)})
     select ${sql.join(copied.map(([, from]) => name(from)), sql`, `)} from f
@@ -66,7 +69,8 @@ const grant = prepared<{ id: number, closeViaApi: boolean }, { apiClose: ApiClos
     apiClose: apiCloseAfterGrant(value('closeViaApi'))
   })}
   from entry where ${fulfilments.id} = entry.${name(ledgerEntries.fulfilmentId)}
-  returning ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending"`)
+  returning ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending",
+    ${fulfilments.unit} as "unit", ${fulfilments.amount} as "amount"`)
 
 /**
  * The built-in grant in one statement: read the fulfilment if still pending, write its ledger row,
@@ -75,8 +79,11 @@ const grant = prepared<{ id: number, closeViaApi: boolean }, { apiClose: ApiClos
  * is locked only by the final update, which also decides the API close (see `api-close.ts`).
  * Runs as a prepared statement: one round trip.
  * @param db the pool, or the caller's transaction
+ * @param onlyUnits grant only a fulfilment recorded in one of these units (the grant job may try
+ * before it has read the row; a unit with a grant function of its own is then left alone)
  */
-export async function grantFromLedger (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean): Promise<LedgerGrantResult> {
-  const [row] = await grant(db, { id: fulfilmentId, closeViaApi })
-  return { grantedNow: row !== undefined, closeDue: row !== undefined && closeDueNow(row) }
+export async function grantFromLedger (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean, onlyUnits?: readonly string[]): Promise<LedgerGrantResult> {
+  const [row] = await grant(db, { id: fulfilmentId, closeViaApi, units: onlyUnits ? [...onlyUnits] : null })
+  if (!row) return { grantedNow: false, closeDue: false }
+  return { grantedNow: true, closeDue: closeDueNow(row), granted: { unit: row.unit, amount: Number(row.amount) } }
 }

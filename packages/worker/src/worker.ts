@@ -6,6 +6,7 @@ import {
   GRANTS_QUEUE,
   JOB,
   MAINTENANCE_QUEUE,
+  announceGrantSettled,
   createJobs,
   createProducerConnection,
   createWorkerConnection,
@@ -20,7 +21,7 @@ import { DEFAULT_LEDGER_UNITS, type GrantFunctions } from './grants.js'
 import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
-import { processGrant } from './processors/grant.js'
+import { processGrant, type GrantResult } from './processors/grant.js'
 import { reconcile, type PayoutSource } from './reconcile.js'
 import { sweep } from './sweep.js'
 
@@ -122,6 +123,18 @@ export async function createWorker (options: CreateWorkerOptions) {
     }
   }
 
+  // The api's waiting answer is woken by this, after the grant's commit (see `announceGrantSettled`).
+  // A failed announcement only makes that answer wait out its budget: never fails the job.
+  const announce = async (result: GrantResult): Promise<GrantResult> => {
+    await announceGrantSettled(producer, prefix, result.fulfilmentId, result.state).catch(() => {})
+    return result
+  }
+  const announceFailure = async (fulfilmentId: number, err: unknown): Promise<never> => {
+    // Only a grant that failed for good: a retried one is still pending, and its waiter keeps waiting.
+    if ((err as Error | undefined)?.name === 'UnrecoverableError') await announceGrantSettled(producer, prefix, fulfilmentId, 'failed').catch(() => {})
+    throw err
+  }
+
   const connections = [producer]
   const workerOptions = (concurrency: number) => ({
     connection: (() => {
@@ -136,7 +149,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     stalledInterval: options.lockDurationMs ?? 30_000
   })
   const workers = [
-    new Worker(GRANTS_QUEUE, (job) => processGrant(job, deps), {
+    new Worker(GRANTS_QUEUE, (job) => processGrant(job, deps).then(announce, (err: unknown) => announceFailure(job.data.fulfilmentId, err)), {
       ...workerOptions(options.concurrency?.grants ?? 8),
       // Only custom backoff types reach it: grant jobs' GRANT_BACKOFF.
       settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade) }
