@@ -34,8 +34,6 @@ export interface LedgerGrantResult {
   grantedNow: boolean
   /** FirstPromoter was told "pending" and API credentials exist: close it through the API now. */
   closeDue: boolean
-  /** The granted fulfilment's unit and amount, when granted now. */
-  granted?: { unit: string, amount: number }
 }
 
 /** The fulfilment's columns its ledger row copies: ledger column ← fulfilment column. */
@@ -79,11 +77,18 @@ const grant = prepared<{ id: number, closeViaApi: boolean, units: string[] | nul
  * is locked only by the final update, which also decides the API close (see `api-close.ts`).
  * Runs as a prepared statement: one round trip.
  * @param db the pool, or the caller's transaction
- * @param onlyUnits grant only a fulfilment recorded in one of these units (the grant job may try
- * before it has read the row; a unit with a grant function of its own is then left alone)
  */
-export async function grantFromLedger (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean, onlyUnits?: readonly string[]): Promise<LedgerGrantResult> {
-  const [row] = await grant(db, { id: fulfilmentId, closeViaApi, units: onlyUnits ? [...onlyUnits] : null })
-  if (!row) return { grantedNow: false, closeDue: false }
-  return { grantedNow: true, closeDue: closeDueNow(row), granted: { unit: row.unit, amount: Number(row.amount) } }
+export async function grantFromLedger (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean): Promise<LedgerGrantResult> {
+  const [row] = await grant(db, { id: fulfilmentId, closeViaApi, units: null })
+  return { grantedNow: row !== undefined, closeDue: row !== undefined && closeDueNow(row) }
+}
+
+/**
+ * `grantFromLedger`, for a fulfilment recorded in one of `units` only: a grant job may try it before
+ * reading the row, and a unit with a grant function of its own must then be left alone.
+ * @returns the granted unit and amount too; null when nothing was granted now
+ */
+export async function grantFromLedgerIfUnit (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean, units: readonly string[]): Promise<(LedgerGrantResult & { unit: string, amount: number }) | null> {
+  const [row] = await grant(db, { id: fulfilmentId, closeViaApi, units: [...units] })
+  return row ? { grantedNow: true, closeDue: closeDueNow(row), unit: row.unit, amount: Number(row.amount) } : null
 }

@@ -5,6 +5,7 @@ import {
   getFulfilment,
   getFulfilmentForGrant,
   grantFromLedger,
+  grantFromLedgerIfUnit,
   insertLedgerEntry,
   markAttemptFailed,
   markFailed,
@@ -88,9 +89,9 @@ async function grantBeforeReading (job: Job<GrantJobData>, deps: WorkerDeps): Pr
   const { fulfilmentId: id, unit } = job.data
   if (unit === undefined || grantFunctionFor(unit, deps.grants, deps.ledgerUnits) !== ledgerGrant) return null
   const onlyUnits = [...deps.ledgerUnits].filter((u) => !Object.hasOwn(deps.grants, u))
-  const outcome = await grantFromLedger(deps.db, id, deps.canCloseViaApi, onlyUnits).catch(() => null)
-  if (!outcome?.granted) return null
-  return finish(deps, { id, ...outcome.granted }, { ...outcome, state: 'granted' })
+  const outcome = await grantFromLedgerIfUnit(deps.db, id, deps.canCloseViaApi, onlyUnits).catch(() => null)
+  if (!outcome) return null
+  return finish(deps, { id, unit: outcome.unit, amount: outcome.amount }, { ...outcome, state: 'granted' })
 }
 
 /** The integrator's grant: its writes, the ledger row and the state change in one transaction. */
