@@ -48,16 +48,20 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
 
   // Deliveries answered in the same turn share one addBulk: one round trip for all of them.
   const addEvents = createBatcher<EventJobData>((rows) => jobs.newEvents(rows))
+  const addGrants = createBatcher<GrantJobData>((rows) => jobs.newGrants(rows))
 
   const dispatcher: FirstPromoterDispatcher = {
     async enqueueEvent ({ inboxId, eventType }) {
       connected()
       await addEvents({ inboxId, eventType })
     },
-    async enqueueGrant ({ fulfilmentId, unit, amount }) {
+    async enqueueGrant ({ fulfilmentId, unit, amount, created }) {
       connected()
+      const reward = unit !== undefined && amount !== undefined ? { unit, amount } : undefined
+      // Just recorded: no job holds its id, so no need to look first (one round trip, shared).
+      if (created === true) return addGrants(reward ? { fulfilmentId, ...reward } : { fulfilmentId })
       // A re-fire may find the id held by a finished job (an operator's reset, a stalled job): replaced.
-      await jobs.grant(fulfilmentId, unit !== undefined && amount !== undefined ? { unit, amount } : undefined)
+      await jobs.grant(fulfilmentId, reward)
     },
     async waitForGrant (fulfilmentId, timeoutMs) {
       await grantWaiters().wait(fulfilmentId, timeoutMs)

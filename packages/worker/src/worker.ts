@@ -123,11 +123,10 @@ export async function createWorker (options: CreateWorkerOptions) {
     }
   }
 
-  // The api's waiting answer is woken by this, after the grant's commit (see `announceGrantSettled`).
-  // A failed announcement only makes that answer wait out its budget: never fails the job.
-  const announce = async (result: GrantResult): Promise<GrantResult> => {
-    await announceGrantSettled(producer, prefix, result.fulfilmentId, result.state).catch(() => {})
-    return result
+  // The api's waiting answer is woken by this, after the grant's commit and the job's completion
+  // (see `announceGrantSettled`). A failed announcement only makes that answer wait out its budget.
+  const announce = (result: GrantResult | undefined) => {
+    if (result) announceGrantSettled(producer, prefix, result.fulfilmentId, result.state).catch(() => {})
   }
   const announceFailure = async (fulfilmentId: number, err: unknown): Promise<never> => {
     // Only a grant that failed for good: a retried one is still pending, and its waiter keeps waiting.
@@ -149,7 +148,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     stalledInterval: options.lockDurationMs ?? 30_000
   })
   const workers = [
-    new Worker(GRANTS_QUEUE, (job) => processGrant(job, deps).then(announce, (err: unknown) => announceFailure(job.data.fulfilmentId, err)), {
+    new Worker(GRANTS_QUEUE, (job) => processGrant(job, deps).catch((err: unknown) => announceFailure(job.data.fulfilmentId, err)), {
       ...workerOptions(options.concurrency?.grants ?? 8),
       // Only custom backoff types reach it: grant jobs' GRANT_BACKOFF.
       settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade) }
@@ -157,6 +156,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     new Worker(EVENTS_QUEUE, (job) => processEvent(job, deps), workerOptions(options.concurrency?.events ?? 8)),
     new Worker(MAINTENANCE_QUEUE, maintenance, workerOptions(4))
   ]
+  workers[0]!.on('completed', (_job, result: GrantResult | undefined) => announce(result))
   for (const w of workers) {
     w.on('error', (err) => log.warn({ queue: w.name, err: { message: err.message } }, 'worker error'))
     w.on('failed', (job, err) => log.debug({ queue: w.name, jobId: job?.id, err: { message: err.message } }, 'job failed'))
