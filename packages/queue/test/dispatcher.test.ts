@@ -121,3 +121,17 @@ t.test('a grant announcement wakes the waits for that fulfilment in every api pr
   await other
   await publisher.publish(`${prefix}:grant-settled`, 'not an announcement')
 })
+
+t.test('a fulfilment just recorded gets its grant job without a look first, batched with its neighbours', async (t) => {
+  const { d } = await dispatcherFor(t)
+  await Promise.all([
+    d.dispatcher.enqueueGrant({ fulfilmentId: 51, unit: 'credits', amount: 5, created: true }),
+    d.dispatcher.enqueueGrant({ fulfilmentId: 52, created: true }),
+    d.dispatcher.enqueueGrant({ fulfilmentId: 51, unit: 'credits', amount: 5, created: true })
+  ])
+  t.equal(await d.queues.grants.count(), 2, 'one job per fulfilment, even asked twice in one batch')
+  const job = await d.queues.grants.getJob(grantJobId(51))
+  t.same(job?.data, { fulfilmentId: 51, unit: 'credits', amount: 5 }, 'with the reward it shows')
+  t.equal(job?.opts.attempts, 2 ** 31 - 1, 'and the grant options')
+  t.same((await d.queues.grants.getJob(grantJobId(52)))?.data, { fulfilmentId: 52 })
+})
