@@ -11,8 +11,9 @@ export const WEBHOOK_PATH = `/webhooks/firstpromoter/${SECRET}`
  * @param o.amount total requests, with `overallRate` requests/s for a steady-rate run
  * @param o.maxSeconds stops the run after this long whatever happens (bounded runs)
  * @param o.onTick called every second while the run lasts (sampling)
+ * @param o.until a promise: the run stops when it settles (a load for as long as some work lasts)
  */
-export async function runLoad ({ port, nextBody, connections, duration, amount, overallRate, maxSeconds, onTick }) {
+export async function runLoad ({ port, nextBody, connections, duration, amount, overallRate, maxSeconds, onTick, until }) {
   const started = Date.now()
   const instance = autocannon({
     url: `http://127.0.0.1:${port}`,
@@ -31,6 +32,7 @@ export async function runLoad ({ port, nextBody, connections, duration, amount, 
     }]
   })
   const guard = maxSeconds ? setTimeout(() => instance.stop(), maxSeconds * 1000) : undefined
+  until?.finally(() => instance.stop()).catch(() => {})
   const tick = onTick ? setInterval(() => onTick((Date.now() - started) / 1000), 1000) : undefined
   let result
   try {

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import { apiCloseAfterGrant, closeDueNow } from './api-close.js'
 import type { DbOrTx } from './client.js'
 import { assignments, name, prepared } from './prepared.js'
-import { fulfilments, ledgerEntries, type ApiCloseState } from './schema.js'
+import { ALL_UNITS, fulfilments, grantPauses, ledgerEntries, type ApiCloseState } from './schema.js'
 
 export type LedgerEntry = typeof ledgerEntries.$inferSelect
 export type NewLedgerEntry = typeof ledgerEntries.$inferInsert
@@ -46,10 +46,13 @@ const copied = [
   [ledgerEntries.amount, fulfilments.amount]
 ] as const
 
-const grant = prepared<{ id: number, closeViaApi: boolean }, { apiClose: ApiCloseState, answeredPending: boolean }>((value) => sql`
+const grant = prepared<{ id: number, closeViaApi: boolean, units: string[] | null }, { apiClose: ApiCloseState, answeredPending: boolean, unit: string, amount: string }>((value) => sql`
   with f as (
     select ${sql.join(copied.map(([, from]) => from), sql`, `)} from ${fulfilments}
     where ${fulfilments.id} = ${value('id')} and ${fulfilments.state} in ('pending', 'granting')
+      -- The grant job's shortcut (units given) skips the read that checks the pause switch: check it here.
+      and (${value('units')}::text[] is null or (${fulfilments.unit} = any(${value('units')}::text[])
+        and not exists (select 1 from ${grantPauses} where ${grantPauses.scope} in (${ALL_UNITS}, ${fulfilments.unit}))))
   ), entry as (
     insert into ${ledgerEntries} (${sql.join(copied.map(([to]) => name(to)), sql`, `)})
     select ${sql.join(copied.map(([, from]) => name(from)), sql`, `)} from f
@@ -66,7 +69,8 @@ const grant = prepared<{ id: number, closeViaApi: boolean }, { apiClose: ApiClos
     apiClose: apiCloseAfterGrant(value('closeViaApi'))
   })}
   from entry where ${fulfilments.id} = entry.${name(ledgerEntries.fulfilmentId)}
-  returning ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending"`)
+  returning ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending",
+    ${fulfilments.unit} as "unit", ${fulfilments.amount} as "amount"`)
 
 /**
  * The built-in grant in one statement: read the fulfilment if still pending, write its ledger row,
@@ -77,6 +81,16 @@ const grant = prepared<{ id: number, closeViaApi: boolean }, { apiClose: ApiClos
  * @param db the pool, or the caller's transaction
  */
 export async function grantFromLedger (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean): Promise<LedgerGrantResult> {
-  const [row] = await grant(db, { id: fulfilmentId, closeViaApi })
+  const [row] = await grant(db, { id: fulfilmentId, closeViaApi, units: null })
   return { grantedNow: row !== undefined, closeDue: row !== undefined && closeDueNow(row) }
+}
+
+/**
+ * `grantFromLedger`, for a fulfilment recorded in one of `units` only: a grant job may try it before
+ * reading the row, and a unit with a grant function of its own must then be left alone.
+ * @returns the granted unit and amount too; null when nothing was granted now
+ */
+export async function grantFromLedgerIfUnit (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean, units: readonly string[]): Promise<(LedgerGrantResult & { unit: string, amount: number }) | null> {
+  const [row] = await grant(db, { id: fulfilmentId, closeViaApi, units: [...units] })
+  return row ? { grantedNow: true, closeDue: closeDueNow(row), unit: row.unit, amount: Number(row.amount) } : null
 }

@@ -88,3 +88,22 @@ export function insertValues<T extends Table> (table: T, row: ColumnValues<T>): 
 export function assignments<T extends Table> (table: T, row: ColumnValues<T>): SQL {
   return sql.join(entries(table, row).map(([column, value]) => sql`${name(column)} = ${value}`), sql`, `)
 }
+
+/**
+ * Every column of `table` for a prepared `select`, each under its property name, and the mapping
+ * Drizzle's own select applies to the values (`mapFromDriverValue`: bigint mode, times, jsonb).
+ */
+export function selectedColumns<T extends Table> (table: T): { list: SQL, toRow: (raw: Record<string, unknown>) => T['$inferSelect'] } {
+  const columns = Object.entries(getTableColumns(table) as Record<string, PgColumn>)
+  return {
+    list: sql.join(columns.map(([key, column]) => sql`${column} as ${sql.identifier(key)}`), sql`, `),
+    toRow: (raw) => {
+      const out: Record<string, unknown> = {}
+      for (const [key, column] of columns) {
+        const value = raw[key]
+        out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value)
+      }
+      return out as T['$inferSelect']
+    }
+  }
+}

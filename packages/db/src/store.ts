@@ -169,7 +169,7 @@ export function createPostgresStore (db: Db, options: PostgresStoreOptions = {})
       const rows = await insertFulfilmentDelivery(db, { ...inboxValues(delivery), ...storableFacts(fulfilment) }, signal)
       const { inboxId: inserted, state, failureReason } = rows[0]! // a select without `from`: one row
       const inboxId = inserted === null ? null : Number(inserted)
-      if (state !== null) return { inboxId, duplicate: inboxId === null, fulfilment: { id: fulfilment.id, state, failureReason } }
+      if (state !== null) return { inboxId, duplicate: inboxId === null, fulfilment: { id: fulfilment.id, state, failureReason }, fulfilmentCreated: true }
       // Known already: its state is read in a new statement, which sees a concurrent insert's commit.
       const known = await getFulfilmentStatus(db, fulfilment.id)
       /* c8 ignore next -- the row exists: the insert above conflicted with it */

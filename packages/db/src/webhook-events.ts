@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, getTableColumns, gte, lt, ne, sql } from 'drizzle-orm'
 import type { DbOrTx } from './client.js'
+import { assignments, prepared, selectedColumns } from './prepared.js'
 import { webhookEvents, type EventState } from './schema.js'
 
 /*
@@ -8,15 +9,23 @@ import { webhookEvents, type EventState } from './schema.js'
 
 export type WebhookEvent = typeof webhookEvents.$inferSelect
 
+const eventColumns = selectedColumns(webhookEvents)
+// Once per event, on the worker's hot path: one round trip (see `prepared.ts`).
+const readEvent = prepared<{ id: number }, Record<string, unknown>>((value) => sql`
+  select ${eventColumns.list} from ${webhookEvents} where ${webhookEvents.id} = ${value('id')}`)
+
 export async function getEvent (db: DbOrTx, id: number): Promise<WebhookEvent | undefined> {
-  const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.id, id))
-  return rows[0]
+  const [row] = await readEvent(db, { id })
+  return row ? eventColumns.toRow(row) : undefined
 }
 
+// Once per event, on the worker's hot path: one round trip (see `prepared.ts`).
+const markProcessed = prepared<{ id: number }>(() => sql`
+  update ${webhookEvents} set ${assignments(webhookEvents, { state: sql`'processed'`, processedAt: sql`now()`, lastError: sql`null`, attempts: sql`${webhookEvents.attempts} + 1` })}
+  where ${webhookEvents.id} = ${sql.placeholder('id')}`)
+
 export async function markEventProcessed (db: DbOrTx, id: number): Promise<void> {
-  await db.update(webhookEvents)
-    .set({ state: 'processed', processedAt: new Date(), lastError: null, attempts: sql`${webhookEvents.attempts} + 1` })
-    .where(eq(webhookEvents.id, id))
+  await markProcessed(db, { id })
 }
 
 export async function markEventAttemptFailed (db: DbOrTx, id: number, error: string, final: boolean): Promise<void> {

@@ -3,6 +3,7 @@ import { createDb } from '../src/client.js'
 import { getFulfilmentForGrant, upsertFulfilment } from '../src/fulfilments.js'
 import { getGrantPauses, listResumable, pauseGrants, resumeGrants } from '../src/grant-pauses.js'
 import { createPauseCache } from '../src/pause-cache.js'
+import { grantFromLedgerIfUnit } from '../src/ledger.js'
 import { createTestDatabase } from './helpers/database.js'
 
 async function setup (t: Parameters<typeof createTestDatabase>[0]) {
@@ -66,4 +67,22 @@ t.test('the cache: one read per ttl, dropped at once by invalidate', async (t) =
   await pauseGrants(db, { by: 'admin' })
   cache.invalidate()
   t.equal(await cache.isPaused('points'), true, 'a pause of every unit covers each')
+})
+
+t.test('the one-statement ledger grant of a grant job leaves a paused unit alone', async (t) => {
+  const { db, sql, add } = await setup(t)
+  await add(31, 'credits')
+  await add(32, 'points')
+  await add(33, 'credits')
+  await pauseGrants(db, { unit: 'credits', by: 'admin' })
+  t.equal(await grantFromLedgerIfUnit(db, 31, false, ['credits', 'points']), null, 'a paused unit is not granted')
+  t.match(await grantFromLedgerIfUnit(db, 32, false, ['credits', 'points']), { grantedNow: true, unit: 'points' }, 'another unit is')
+  await pauseGrants(db, { by: 'admin' })
+  t.equal(await grantFromLedgerIfUnit(db, 32, false, ['points']), null, 'granted already')
+  await resumeGrants(db, { unit: 'credits' })
+  t.equal(await grantFromLedgerIfUnit(db, 33, false, ['credits']), null, 'every unit paused: still held back')
+  await resumeGrants(db, {})
+  t.match(await grantFromLedgerIfUnit(db, 31, false, ['credits']), { grantedNow: true, unit: 'credits' }, 'resumed: granted')
+  const rows = await sql`select fulfilment_id from ledger_entries order by fulfilment_id`
+  t.same(rows.map((r) => Number(r.fulfilment_id)), [31, 32], 'one ledger row per granted fulfilment, none for the paused ones')
 })

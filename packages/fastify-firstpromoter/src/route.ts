@@ -92,8 +92,8 @@ export function webhookRoutes (opts: NormalizedOptions) {
       })
     }
 
-    async function answerFulfilmentDelivery (req: FastifyRequest, reply: FastifyReply, eventId: string, fulfilment: FulfilmentStatus, eventQueued: Promise<void>, logFields: LogFields, reward?: { unit: string, amount: number }) {
-      const [decision] = await Promise.all([answerFulfilment(opts, fulfilment, req.log, reward), eventQueued])
+    async function answerFulfilmentDelivery (req: FastifyRequest, reply: FastifyReply, eventId: string, fulfilment: FulfilmentStatus, created: boolean, eventQueued: Promise<void>, logFields: LogFields, reward?: { unit: string, amount: number }) {
+      const [decision] = await Promise.all([answerFulfilment(opts, fulfilment, req.log, reward, created), eventQueued])
       const fulfilmentId = fulfilment.id
       if (decision.statusCode === 422) {
         // FirstPromoter will flag it `has_issues`: a human must act, so say why.
@@ -172,7 +172,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
 
       const recorded = await record(req, delivery)
       if (recorded === null) return reply.code(503).header('retry-after', '30').send(errorBody(new FST_FIRSTPROMOTER_STORE_UNAVAILABLE()))
-      const { inboxId, duplicate, fulfilment } = recorded
+      const { inboxId, duplicate, fulfilment, fulfilmentCreated } = recorded
       const logFields = { eventId, eventType, inboxId, duplicate }
       req.firstpromoterDelivery = { eventType, eventId, fulfilmentId: fulfilment?.id ?? null, duplicate }
 
@@ -185,7 +185,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
       // Every new inbox row gets its processing job (projections, handlers), fulfilments included:
       // the sweeper is only the fallback for rows stored while the queue was unreachable.
       const eventQueued = enqueueEvent(req, inboxId, eventType, logFields)
-      if (fulfilment) return answerFulfilmentDelivery(req, reply, eventId, fulfilment, eventQueued, logFields, delivery.fulfilment)
+      if (fulfilment) return answerFulfilmentDelivery(req, reply, eventId, fulfilment, fulfilmentCreated === true, eventQueued, logFields, delivery.fulfilment)
       await eventQueued
       req.log.info(logFields, 'firstpromoter: event received')
       return reply.code(200).send({ received: true, duplicate })

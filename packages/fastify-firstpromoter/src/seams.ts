@@ -46,6 +46,11 @@ export interface RecordResult {
   inboxId: number | null
   duplicate: boolean
   fulfilment?: FulfilmentStatus
+  /**
+   * True when this delivery recorded the fulfilment for the first time: no grant job can exist for
+   * it yet, so the dispatcher may add one without looking (optional; false when unknown).
+   */
+  fulfilmentCreated?: boolean
 }
 
 export interface QuarantineEntry {
@@ -111,8 +116,9 @@ export interface FirstPromoterDispatcher {
   /**
    * Queues the grant of a fulfilment, with a job id derived from the fulfilment id. `unit` and
    * `amount` (from the delivery) are for showing the job; the grant reads the stored fulfilment.
+   * `created`: the store has just recorded the fulfilment (`RecordResult.fulfilmentCreated`).
    */
-  enqueueGrant: (job: { fulfilmentId: number, unit?: string, amount?: number }) => Promise<void>
+  enqueueGrant: (job: { fulfilmentId: number, unit?: string, amount?: number, created?: boolean }) => Promise<void>
   /**
    * Resolves when the fulfilment's grant job has finished (either way) or after `timeoutMs`,
    * whichever is first. The plugin reads the outcome from the store, never from the queue.

@@ -1,11 +1,11 @@
-import type { EventEmitter } from 'node:events'
-import { Queue, QueueEvents } from 'bullmq'
+import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FirstPromoterDispatcher } from 'fastify-firstpromoter'
 import { createBatcher } from './batch.js'
 import { createProducerConnection, createWorkerConnection } from './connection.js'
+import { createGrantWaiters } from './grant-waiters.js'
 import { createJobs } from './jobs.js'
-import { DEFAULT_PREFIX, EVENTS_QUEUE, GRANTS_QUEUE, MAINTENANCE_QUEUE, grantJobId, type EventJobData, type GrantJobData } from './names.js'
+import { DEFAULT_PREFIX, EVENTS_QUEUE, GRANTS_QUEUE, MAINTENANCE_QUEUE, type EventJobData, type GrantJobData } from './names.js'
 
 export interface BullDispatcherOptions {
   redisUrl: string
@@ -22,7 +22,8 @@ export interface BullDispatcherOptions {
 
 /**
  * The plugin's dispatcher on BullMQ. Producers use a fail-fast connection; waiting for a grant
- * listens on the grants queue's event stream (one blocking connection per process).
+ * listens for the workers' announcements (`announceGrantSettled`) on one subscriber connection per
+ * process, opened at the first wait.
  * @returns the dispatcher plus the queues (for metrics and admin), the enqueue policy (`jobs`) and `close()`
  */
 export function createBullDispatcher (options: BullDispatcherOptions) {
@@ -36,17 +37,15 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
   for (const q of [grants, events, maintenance]) q.on('error', () => {})
   const jobs = createJobs({ grants, events, maintenance })
 
-  let queueEvents: QueueEvents | undefined
-  let eventsConnection: Redis | undefined
-  const grantEvents = (): QueueEvents => {
-    if (!queueEvents) {
-      eventsConnection = createWorkerConnection(options.redisUrl)
-      eventsConnection.on('error', () => {})
-      queueEvents = new QueueEvents(GRANTS_QUEUE, { connection: eventsConnection, prefix })
-      queueEvents.on('error', () => {})
-      queueEvents.setMaxListeners(0)
+  let subscriber: Redis | undefined
+  let waiters: ReturnType<typeof createGrantWaiters> | undefined
+  const grantWaiters = () => {
+    if (!waiters) {
+      subscriber = createWorkerConnection(options.redisUrl)
+      subscriber.on('error', () => {})
+      waiters = createGrantWaiters(subscriber, prefix)
     }
-    return queueEvents
+    return waiters
   }
 
   // BullMQ's add() waits for a connection that may never come; a webhook must not.
@@ -57,6 +56,7 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
   // Deliveries answered in the same turn share one addBulk: one round trip for all of them.
   const relayed = options.events === 'outbox'
   const addEvents = createBatcher<EventJobData>((rows) => jobs.newEvents(rows))
+  const addGrants = createBatcher<GrantJobData>((rows) => jobs.newGrants(rows))
 
   const dispatcher: FirstPromoterDispatcher = {
     async enqueueEvent ({ inboxId, eventType }) {
@@ -64,32 +64,16 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
       connected()
       await addEvents({ inboxId, eventType })
     },
-    async enqueueGrant ({ fulfilmentId, unit, amount }) {
+    async enqueueGrant ({ fulfilmentId, unit, amount, created }) {
       connected()
+      const reward = unit !== undefined && amount !== undefined ? { unit, amount } : undefined
+      // Just recorded: no job holds its id, so no need to look first (one round trip, shared).
+      if (created === true) return addGrants(reward ? { fulfilmentId, ...reward } : { fulfilmentId })
       // A re-fire may find the id held by a finished job (an operator's reset, a stalled job): replaced.
-      await jobs.grant(fulfilmentId, unit !== undefined && amount !== undefined ? { unit, amount } : undefined)
+      await jobs.grant(fulfilmentId, reward)
     },
     async waitForGrant (fulfilmentId, timeoutMs) {
-      const qe = grantEvents()
-      // Per-job events (`completed:<id>`) are emitted but not in BullMQ's typed listener map.
-      const emitter = qe as unknown as EventEmitter
-      const jobId = grantJobId(fulfilmentId)
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer)
-          emitter.off(`completed:${jobId}`, done)
-          emitter.off(`failed:${jobId}`, done)
-          resolve()
-        }
-        const timer = setTimeout(done, timeoutMs)
-        emitter.on(`completed:${jobId}`, done)
-        emitter.on(`failed:${jobId}`, done)
-        // The job may have finished before the listeners were in place.
-        qe.waitUntilReady()
-          .then(() => grants.getJobState(jobId))
-          .then((state) => { if (state === 'completed' || state === 'failed') done() })
-          .catch(done)
-      })
+      await grantWaiters().wait(fulfilmentId, timeoutMs)
     }
   }
 
@@ -114,11 +98,11 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
       if (connection.status !== 'ready') {
         // Nothing to flush, and BullMQ's close would wait for a connection that is not coming.
         connection.disconnect()
-        eventsConnection?.disconnect()
+        subscriber?.disconnect()
       }
-      await settleWithin(Promise.all([queueEvents?.close(), grants.close(), events.close(), maintenance.close()]), 5000)
+      await settleWithin(Promise.all([grants.close(), events.close(), maintenance.close()]), 5000)
       // BullMQ leaves connections it was given open.
-      for (const c of [connection, eventsConnection]) {
+      for (const c of [connection, subscriber]) {
         if (c && c.status !== 'end') await settleWithin(c.quit(), 2000).finally(() => c.disconnect())
       }
     }

@@ -53,6 +53,14 @@ export function createJobs (queues: JobQueues) {
       await queues.events.addBulk(rows.map((data) => ({ name: JOB.event, data, opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(data.inboxId) } })))
     },
 
+    /**
+     * Grants of fulfilments just recorded, in one round trip: no job can hold a new fulfilment's id
+     * (except one left by an earlier database under the same prefix; the sweeper's `grant` replaces it).
+     */
+    async newGrants (rows: readonly GrantJobData[]): Promise<void> {
+      await queues.grants.addBulk(rows.map((data) => ({ name: JOB.grant, data, opts: { ...GRANT_JOB_OPTIONS, jobId: grantJobId(data.fulfilmentId) } })))
+    },
+
     /** Closing a granted fulfilment through FirstPromoter's API (`close-<id>`). */
     close: (fulfilmentId: number): Promise<Enqueued> =>
       requeue(queues.maintenance, JOB.closeFulfilment, { fulfilmentId } satisfies CloseJobData, { ...CLOSE_JOB_OPTIONS, jobId: closeJobId(fulfilmentId) }),

@@ -2,7 +2,7 @@ import { createServer } from 'node:net'
 import { Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import { GRANTS_QUEUE, EVENTS_QUEUE, GRANT_BACKOFF, createBullDispatcher, requeue, grantJobId, JOB } from '../src/index.js'
+import { GRANTS_QUEUE, EVENTS_QUEUE, GRANT_BACKOFF, announceGrantSettled, createBullDispatcher, requeue, grantJobId, JOB, type GrantJobData } from '../src/index.js'
 import { createRedisPrefix, TEST_REDIS_URL } from '@fp-webhooks/testing'
 
 async function dispatcherFor (t: Test, redisUrl = TEST_REDIS_URL, readyWithinMs = 2000) {
@@ -30,13 +30,16 @@ t.test('enqueuing the same grant or event twice makes one job, under a determini
   t.ok(await d.queues.events.getJob('event-7'))
 })
 
-t.test('waitForGrant returns when the job completes, or at the timeout', async (t) => {
+t.test('waitForGrant returns when the job completes (as the worker announces it), or at the timeout', async (t) => {
   const { d, prefix } = await dispatcherFor(t)
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null })
+  const publisher = new Redis(TEST_REDIS_URL)
   let release: () => void = () => {}
   const gate = new Promise<void>((resolve) => { release = resolve })
-  const worker = new Worker(GRANTS_QUEUE, async () => { await gate; return 'done' }, { connection, prefix })
-  t.teardown(async () => { await worker.close(); await connection.quit() })
+  const worker = new Worker<GrantJobData>(GRANTS_QUEUE, async () => { await gate; return 'done' }, { connection, prefix })
+  // As the product's worker does once a grant job has completed.
+  worker.on('completed', (job) => { announceGrantSettled(publisher, prefix, job.data.fulfilmentId, 'granted').catch(() => {}) })
+  t.teardown(async () => { await worker.close(); await connection.quit(); await publisher.quit() })
 
   await d.dispatcher.enqueueGrant({ fulfilmentId: 1 })
   const started = Date.now()
@@ -108,4 +111,46 @@ t.test("events: 'outbox' queues no event from the request, and needs no Redis fo
   const down = createBullDispatcher({ redisUrl: `redis://127.0.0.1:${port}`, prefix, events: 'outbox' })
   t.teardown(() => down.close())
   await t.resolves(down.dispatcher.enqueueEvent({ inboxId: 1, eventType: 'x' }), 'an ordinary event does not wait for Redis')
+})
+
+t.test('a grant announcement wakes the waits for that fulfilment in every api process, and only those', async (t) => {
+  const prefix = createRedisPrefix(t)
+  const a = createBullDispatcher({ redisUrl: TEST_REDIS_URL, prefix })
+  const b = createBullDispatcher({ redisUrl: TEST_REDIS_URL, prefix })
+  const publisher = new Redis(TEST_REDIS_URL)
+  t.teardown(async () => { await a.close(); await b.close(); await publisher.quit() })
+  // Subscribed by a first wait that times out.
+  await Promise.all([a.dispatcher.waitForGrant(99, 50), b.dispatcher.waitForGrant(99, 50)])
+
+  const started = Date.now()
+  const waits = [a.dispatcher.waitForGrant(5, 5000), b.dispatcher.waitForGrant(5, 5000)]
+  let otherDone = false
+  const other = a.dispatcher.waitForGrant(6, 1500).then(() => { otherDone = true })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  await announceGrantSettled(publisher, prefix, 5, 'granted')
+  await Promise.all(waits)
+  t.ok(Date.now() - started < 2000, 'both woken by the announcement, well before the timeout')
+  t.equal(otherDone, false, 'the wait for another fulfilment goes on')
+
+  await announceGrantSettled(publisher, prefix, 7, 'failed')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const late = Date.now()
+  await a.dispatcher.waitForGrant(7, 5000)
+  t.ok(Date.now() - late < 500, 'a grant announced before its wait began returns at once')
+  await other
+  await publisher.publish(`${prefix}:grant-settled`, 'not an announcement')
+})
+
+t.test('a fulfilment just recorded gets its grant job without a look first, batched with its neighbours', async (t) => {
+  const { d } = await dispatcherFor(t)
+  await Promise.all([
+    d.dispatcher.enqueueGrant({ fulfilmentId: 51, unit: 'credits', amount: 5, created: true }),
+    d.dispatcher.enqueueGrant({ fulfilmentId: 52, created: true }),
+    d.dispatcher.enqueueGrant({ fulfilmentId: 51, unit: 'credits', amount: 5, created: true })
+  ])
+  t.equal(await d.queues.grants.count(), 2, 'one job per fulfilment, even asked twice in one batch')
+  const job = await d.queues.grants.getJob(grantJobId(51))
+  t.same(job?.data, { fulfilmentId: 51, unit: 'credits', amount: 5 }, 'with the reward it shows')
+  t.equal(job?.opts.attempts, 2 ** 31 - 1, 'and the grant options')
+  t.same((await d.queues.grants.getJob(grantJobId(52)))?.data, { fulfilmentId: 52 })
 })

@@ -6,6 +6,7 @@ import {
   GRANTS_QUEUE,
   JOB,
   MAINTENANCE_QUEUE,
+  announceGrantSettled,
   createJobs,
   createProducerConnection,
   createWorkerConnection,
@@ -21,7 +22,7 @@ import { createHandlers, type Handlers } from './handlers.js'
 import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
-import { processGrant } from './processors/grant.js'
+import { processGrant, type GrantResult } from './processors/grant.js'
 import { reconcile, type PayoutSource } from '@fp-webhooks/operations'
 import { startRelay } from './relay.js'
 import { sweep } from './processors/sweep.js'
@@ -148,6 +149,17 @@ export async function createWorker (options: CreateWorkerOptions) {
     }
   }
 
+  // The api's waiting answer is woken by this, after the grant's commit and the job's completion
+  // (see `announceGrantSettled`). A failed announcement only makes that answer wait out its budget.
+  const announce = (result: GrantResult | undefined) => {
+    if (result) announceGrantSettled(producer, prefix, result.fulfilmentId, result.state).catch(() => {})
+  }
+  const announceFailure = async (fulfilmentId: number, err: unknown): Promise<never> => {
+    // Only a grant that failed for good: a retried one is still pending, and its waiter keeps waiting.
+    if ((err as Error | undefined)?.name === 'UnrecoverableError') await announceGrantSettled(producer, prefix, fulfilmentId, 'failed').catch(() => {})
+    throw err
+  }
+
   const connections = [producer]
   const workerOptions = (concurrency: number) => ({
     connection: (() => {
@@ -162,7 +174,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     stalledInterval: options.lockDurationMs ?? 30_000
   })
   const workers = [
-    new Worker(GRANTS_QUEUE, (job, token) => processGrant(job, deps, token), {
+    new Worker(GRANTS_QUEUE, (job, token) => processGrant(job, deps, token).catch((err: unknown) => announceFailure(job.data.fulfilmentId, err)), {
       ...workerOptions(options.concurrency?.grants ?? 8),
       // Only custom backoff types reach it: grant jobs' GRANT_BACKOFF.
       settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade) }
@@ -170,6 +182,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     new Worker(EVENTS_QUEUE, (job) => processEvent(job, deps), workerOptions(options.concurrency?.events ?? 8)),
     new Worker(MAINTENANCE_QUEUE, maintenance, workerOptions(4))
   ]
+  workers[0]!.on('completed', (_job, result: GrantResult | undefined) => announce(result))
   for (const w of workers) {
     w.on('error', (err) => log.warn({ queue: w.name, err: { message: err.message } }, 'worker error'))
     w.on('failed', (job, err) => log.debug({ queue: w.name, jobId: job?.id, err: { message: err.message } }, 'job failed'))

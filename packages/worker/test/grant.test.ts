@@ -256,3 +256,26 @@ t.test('a failing grant copies no personal data into last_error, the log or the 
   t.notMatch(`${job?.failedReason} ${(job?.stacktrace ?? []).join(' ')}`, /alice@example\.com/, 'the job stored in Redis holds no e-mail')
   t.notMatch(logs.text(), /alice@example\.com|carol@example\.com/, 'no log line holds an e-mail')
 })
+
+t.test('a grant job that names its unit grants in one statement, by the stored unit only', async (t) => {
+  const ctx = await setup(t)
+  const custom: number[] = []
+  const worker = await startWorker(t, ctx, { grants: { points: ({ fulfilment }) => { custom.push(fulfilment.id) } } })
+  const ledger = await seedFulfilment(ctx.db, { unit: 'free_months', amount: 2 })
+  // The job's unit (from a delivery) disagrees with the stored one, which has its own grant function.
+  const mislabelled = await seedFulfilment(ctx.db, { unit: 'points', amount: 5 })
+  await worker.jobs.grant(ledger.id, { unit: 'free_months', amount: 2 })
+  await worker.jobs.grant(mislabelled.id, { unit: 'credits', amount: 5 })
+  const granted = await waitForState(ctx.db, ledger.id, 'granted')
+  t.equal(granted.attempts, 1)
+  t.equal(await getBalance(ctx.db, `promoter:${ledger.promoterId}`, 'free_months'), 2)
+  await waitForState(ctx.db, mislabelled.id, 'granted')
+  t.same(custom, [mislabelled.id], 'the stored unit\'s grant function ran, not the ledger the job named')
+  t.equal(await ledgerCount(ctx.db, mislabelled.id), 1)
+
+  // Asked again under another job id: nothing more.
+  await worker.queues.grants.add('grant', { fulfilmentId: ledger.id, unit: 'free_months', amount: 2 }, { jobId: `again-${ledger.id}` })
+  await waitFor(async () => (await worker.queues.grants.getJobState(`again-${ledger.id}`)) === 'completed', 5000, 'the repeat job')
+  t.equal(await ledgerCount(ctx.db, ledger.id), 1)
+  t.equal(await getBalance(ctx.db, `promoter:${ledger.promoterId}`, 'free_months'), 2, 'still 2')
+})
