@@ -3,7 +3,7 @@ import type { FulfilmentFacts, FulfilmentStatus } from 'fastify-firstpromoter'
 import { apiCloseAfterGrant, closeDueNow, closePending } from './api-close.js'
 import type { DbOrTx } from './client.js'
 import { prepared } from './prepared.js'
-import { fulfilmentAnswers, fulfilments, type ApiCloseState, type FulfilmentState } from './schema.js'
+import { fulfilmentAnswers, fulfilments, type ApiCloseState, type FulfilmentKind, type FulfilmentState } from './schema.js'
 import { storableRow } from './storable.js'
 
 export type Fulfilment = typeof fulfilments.$inferSelect
@@ -166,10 +166,10 @@ export async function countFulfilmentsByUnitAndState (db: DbOrTx) {
     .from(fulfilments).groupBy(fulfilments.unit, fulfilments.state)
 }
 
-export interface GrantView { id: number, unit: string, amount: number, state: FulfilmentState, apiClose: ApiCloseState, answeredPending: boolean }
+export interface GrantView { id: number, kind: FulfilmentKind, unit: string, amount: number, state: FulfilmentState, apiClose: ApiCloseState, answeredPending: boolean }
 
-const readForGrant = prepared<{ id: number }, { unit: string, amount: string, state: FulfilmentState, apiClose: ApiCloseState, answeredPending: boolean }>((value) => sql`
-  select ${fulfilments.unit} as "unit", ${fulfilments.amount} as "amount", ${fulfilments.state} as "state",
+const readForGrant = prepared<{ id: number }, { kind: FulfilmentKind, unit: string, amount: string, state: FulfilmentState, apiClose: ApiCloseState, answeredPending: boolean }>((value) => sql`
+  select ${fulfilments.kind} as "kind", ${fulfilments.unit} as "unit", ${fulfilments.amount} as "amount", ${fulfilments.state} as "state",
     ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending"
   from ${fulfilments} where ${fulfilments.id} = ${value('id')}`)
 

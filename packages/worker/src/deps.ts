@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { GrantFunctions } from './grants.js'
 import type { FulfilmentCloser } from './closer.js'
 import type { PayoutSource } from './reconcile.js'
+import type { V2CloseOptions, V2CommissionApi } from './v2/api.js'
 
 /** What every processor gets: plain values and functions, so tests can build them directly. */
 export interface WorkerDeps {
@@ -16,6 +17,12 @@ export interface WorkerDeps {
   closer: FulfilmentCloser | undefined
   canCloseViaApi: boolean
   payouts: PayoutSource | undefined
+  /**
+   * The v2 API, set when FP_API_V2_KEY and FP_ACCOUNT_ID are: v2 commissions are looked up,
+   * closed (`mark_fulfilled`) and reconciled through it. Without it they are granted, never closed.
+   */
+  v2?: V2CommissionApi
+  v2Close?: V2CloseOptions
   /** Through the queue package's one enqueue policy: asking again always yields a job that runs. */
   enqueueGrant: (fulfilmentId: number) => Promise<void>
   enqueueClose: (fulfilmentId: number) => Promise<void>

@@ -1,7 +1,13 @@
 import type { Fulfilment, Tx } from '@fp-webhooks/db'
 
 export interface GrantContext {
-  /** The fulfilment as recorded (unit, amount, beneficiary, promoter ids), locked for this transaction. */
+  /**
+   * The fulfilment as recorded (unit, amount, beneficiary, promoter ids), locked for this transaction.
+   * `kind` tells a v1 payout from a v2 commission (`fpId` is FirstPromoter's id of either); a v2
+   * commission also carries the referred customer (`referralId`, `referralUid`, `referralEmail`)
+   * and `party`, the side the payload names as rewarded (null: it does not say; `beneficiary` is
+   * then the promoter's, as in v1). See docs/firstpromoter-v2.md, "Non-monetary commissions".
+   */
   fulfilment: Fulfilment
   /**
    * The Drizzle transaction that also writes the ledger row and marks the fulfilment granted.

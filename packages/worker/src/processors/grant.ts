@@ -56,8 +56,8 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
   try {
     // The built-in grant is one prepared statement, with nothing of the integrator's to run.
     outcome = grant === ledgerGrant
-      ? await grantFromLedger(deps.db, id, deps.canCloseViaApi)
-      : await grantInTransaction(deps, id, grant)
+      ? await grantFromLedger(deps.db, id, canClose(deps, recorded))
+      : await grantInTransaction(deps, recorded, grant)
   } catch (err) {
     // The text kept in last_error, the log and the job (Redis) has no query parameters or e-mails.
     const reason = errorText(err)
@@ -77,7 +77,8 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps): P
 }
 
 /** The integrator's grant: its writes, the ledger row and the state change in one transaction. */
-async function grantInTransaction (deps: WorkerDeps, id: number, grant: GrantFunction): Promise<GrantOutcome> {
+async function grantInTransaction (deps: WorkerDeps, recorded: GrantView, grant: GrantFunction): Promise<GrantOutcome> {
+  const id = recorded.id
   await markGranting(deps.db, id)
   return deps.db.transaction(async (tx) => {
     const row = await getFulfilment(tx, id)
@@ -96,10 +97,15 @@ async function grantInTransaction (deps: WorkerDeps, id: number, grant: GrantFun
     // Taken: the winner committed the grant and the state change together. Marking it granted
     // again would move grantedAt and could reopen an API close the winner already finished.
     if (!entry) return { grantedNow: false, closeDue: false, state: 'granted' }
-    await grant({ fulfilment: row, tx, idempotencyKey: `firstpromoter-fulfilment-${id}` })
-    const { closeDue } = await markGranted(tx, id, deps.canCloseViaApi)
+    await grant({ fulfilment: row, tx, idempotencyKey: row.kind === 'v2_commission' ? `firstpromoter-v2-commission-${-id}` : `firstpromoter-fulfilment-${id}` })
+    const { closeDue } = await markGranted(tx, id, canClose(deps, recorded))
     return { grantedNow: true, closeDue, state: 'granted' }
   })
+}
+
+/** Whether the grant can be closed through the API: a v2 commission only through the v2 API. */
+function canClose (deps: WorkerDeps, recorded: GrantView): boolean {
+  return recorded.kind === 'v2_commission' ? deps.v2 !== undefined : deps.canCloseViaApi
 }
 
 /** Ends the fulfilment `failed` (FirstPromoter is answered 422) and tells a human why. */

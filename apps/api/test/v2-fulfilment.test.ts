@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs'
+import { startFakeFirstPromoter } from '@fp-webhooks/firstpromoter-api/fake'
+import t from 'tap'
+import { build, fulfilmentPayload, post, startWorker, uniqueId, waitFor, sleep } from './helper.js'
+
+const V2_FIXTURES = new URL('../../../packages/fastify-firstpromoter/test/fixtures/v2/', import.meta.url)
+const v2 = (name: string) => JSON.parse(readFileSync(new URL(name, V2_FIXTURES), 'utf8'))
+
+/** A v2 commission fixture for `commissionId`, with an event id of its own. */
+function commissionEvent (name: string, commissionId: number) {
+  const body = v2(name)
+  body.event_id = `evt-${uniqueId()}`
+  body.entity_id = commissionId
+  body.data.id = commissionId
+  return body
+}
+
+async function setup (t: { teardown: (fn: () => unknown) => void }, options: { v2Api?: boolean } = {}) {
+  const fake = await startFakeFirstPromoter({ batchDelayMs: 20 })
+  t.teardown(() => fake.close())
+  const app = await build(t)
+  const worker = await startWorker(t, app, {
+    ...(options.v2Api === false ? {} : { api: { v2: { apiKey: fake.apiKey, accountId: fake.accountId, baseUrl: fake.v2Url } } }),
+    v2Close: { pollIntervalMs: 20 }
+  })
+  const markCalls = () => fake.requests.filter((r) => r.path.endsWith('/commissions/mark_fulfilled'))
+  const ledger = (commissionId: number) => app.sql`select beneficiary, unit, amount::int from ledger_entries where fulfilment_id = ${-commissionId}`
+  const fulfilment = async (commissionId: number) => (await app.sql`select * from fulfilments where kind = 'v2_commission' and fp_id = ${commissionId}`)[0]
+  return { fake, app, worker, markCalls, ledger, fulfilment }
+}
+
+t.test('created, then approved: one ledger row for the promoter the API names, and one mark_fulfilled call', async (t) => {
+  const { fake, app, markCalls, ledger, fulfilment } = await setup(t)
+  const commissionId = uniqueId()
+  // The current payload has the referral and no promoter id: the grant reads the commission first.
+  fake.addCommission({ id: commissionId, unit: 'points', amount: 500, status: 'pending', promoterId: 4242 })
+  const created = await post(app.server, commissionEvent('commission.created.json', commissionId))
+  t.equal(created.statusCode, 200, 'created: 200 once stored')
+  await sleep(300)
+  t.same(await ledger(commissionId), [], 'a pending commission grants nothing')
+  fake.commissions.get(commissionId)!.status = 'approved'
+  const approved = await post(app.server, commissionEvent('commission.updated.json', commissionId))
+  t.equal(approved.statusCode, 200, 'approved: 200 once stored (v2 has no pending answer)')
+  await waitFor(async () => (await fulfilment(commissionId))?.api_close === 'done', 10_000, 'the close')
+  t.same(await ledger(commissionId), [{ beneficiary: 'promoter:4242', unit: 'points', amount: 500 }])
+  t.equal(markCalls().length, 1, 'one mark_fulfilled call')
+  t.same(markCalls()[0]!.body, { ids: [commissionId] })
+  t.equal(fake.commissions.get(commissionId)!.fulfillment_status, 'fulfilled')
+  const row = await fulfilment(commissionId)
+  t.match(row, { id: String(-commissionId), kind: 'v2_commission', state: 'granted', unit: 'points', referral_uid: 'user_ext_id', referral_id: '55678', promoter_id: '4242' })
+  t.ok(fake.requests.some((r) => r.path.endsWith('/commissions') && r.params.getAll('ids[]').includes(String(commissionId))), 'looked up with ids[]')
+})
+
+t.test('50 concurrent duplicate approvals (one event id, and several equivalent events): still one grant and one close', async (t) => {
+  const { fake, app, markCalls, ledger, fulfilment } = await setup(t)
+  const commissionId = uniqueId()
+  fake.addCommission({ id: commissionId, unit: 'credits', amount: 30, promoterId: 77 })
+  const approval = commissionEvent('commission.updated.flat-ids.json', commissionId)
+  const bodies = Array.from({ length: 50 }, (_, i) => {
+    if (i % 5 === 1) return commissionEvent('commission.approved.json', commissionId)
+    if (i % 5 === 2) return commissionEvent('commission.updated.json', commissionId)
+    return approval
+  })
+  for (const b of bodies) { b.data.unit = 'credits'; b.data.amount = 30 }
+  const answers = await Promise.all(bodies.map((b) => post(app.server, b)))
+  t.ok(answers.every((a) => a.statusCode === 200), 'every one answered 200')
+  await waitFor(async () => (await fulfilment(commissionId))?.api_close === 'done', 15_000, 'the close')
+  await sleep(500)
+  t.equal((await ledger(commissionId)).length, 1, 'one ledger row')
+  t.equal(markCalls().length, 1, 'one mark_fulfilled call')
+})
+
+t.test('denied grants nothing and closes nothing', async (t) => {
+  const { fake, app, markCalls, ledger, fulfilment, worker } = await setup(t)
+  const commissionId = uniqueId()
+  fake.addCommission({ id: commissionId, unit: 'points', amount: 10, status: 'denied' })
+  t.equal((await post(app.server, commissionEvent('commission.updated.denied.json', commissionId))).statusCode, 200)
+  await waitFor(async () => (await app.sql`select count(*)::int as n from webhook_events where state = 'processed'`)[0].n === 1, 10_000, 'the event processed')
+  t.same(await ledger(commissionId), [])
+  t.equal(await fulfilment(commissionId), undefined, 'no fulfilment')
+  t.equal(markCalls().length, 0)
+  t.equal((await worker.reconcile() as any).v2.recovered, 0, 'reconciliation does not list it either')
+})
+
+t.test('reconciliation finds an approval never delivered, grants it once and closes it', async (t) => {
+  const { fake, app, worker, markCalls, ledger, fulfilment } = await setup(t)
+  const lost = fake.addCommission({ id: uniqueId(), unit: 'free_months', amount: 2, promoterId: 31 })
+  fake.addCommission({ id: uniqueId(), unit: 'cash', amount: 1000 }) // monetary: FirstPromoter pays it
+  const first = await worker.reconcile() as any
+  t.match(first.v2, { recovered: 1 })
+  await waitFor(async () => (await fulfilment(lost.id))?.api_close === 'done', 10_000, 'the close')
+  t.same(await ledger(lost.id), [{ beneficiary: 'promoter:31', unit: 'free_months', amount: 2 }])
+  // The delivery arriving late, and a second run, grant nothing more.
+  await post(app.server, { ...commissionEvent('commission.updated.flat-ids.json', lost.id), data: { id: lost.id, status: 'approved', unit: 'free_months', amount: 2, promoter_id: 31 } })
+  const second = await worker.reconcile() as any
+  t.match(second.v2, { listed: 0 })
+  await sleep(300)
+  t.equal((await ledger(lost.id)).length, 1)
+  t.equal(markCalls().length, 1)
+})
+
+t.test('a v2 commission id never collides with a v1 payout id', async (t) => {
+  const { fake, app, ledger } = await setup(t)
+  const id = uniqueId()
+  fake.addCommission({ id, unit: 'points', amount: 7, promoterId: 9 })
+  t.equal((await post(app.server, fulfilmentPayload({ id, unit: 'points', amount: 3 }))).statusCode, 200)
+  t.equal((await post(app.server, commissionEvent('commission.updated.json', id))).statusCode, 200)
+  await waitFor(async () => (await ledger(id)).length === 1, 10_000, 'the v2 grant')
+  const rows = await app.sql`select fulfilment_id::text, amount::int from ledger_entries order by fulfilment_id`
+  t.same(rows, [{ fulfilment_id: String(-id), amount: 7 }, { fulfilment_id: String(id), amount: 3 }], 'two grants, one per namespace')
+})
+
+t.test('more than 5 closes due: one call answered 202, the batch followed until done', async (t) => {
+  const { fake, app, worker, markCalls, fulfilment } = await setup(t)
+  const ids = Array.from({ length: 7 }, () => uniqueId())
+  for (const id of ids) fake.addCommission({ id, unit: 'points', amount: 1, promoterId: 5 })
+  // Granted while closes could not run: the next close job sends them together.
+  await worker.workers[2]!.pause()
+  for (const id of ids) await post(app.server, { ...commissionEvent('commission.updated.flat-ids.json', id), data: { id, status: 'approved', unit: 'points', amount: 1, promoter_id: 5 } })
+  await waitFor(async () => (await app.sql`select count(*)::int as n from fulfilments where state = 'granted' and api_close = 'pending'`)[0].n === 7, 10_000, 'seven grants')
+  worker.workers[2]!.resume()
+  await waitFor(async () => (await Promise.all(ids.map(fulfilment))).every((f) => f.api_close === 'done'), 10_000, 'the closes')
+  t.equal(markCalls().length, 1, 'one call')
+  t.equal(markCalls()[0]!.status, 202, 'answered 202')
+  t.ok(fake.requests.some((r) => /\/batch_processes\/[0-9]+$/.test(r.path)), 'the batch was followed')
+  t.ok(ids.every((id) => fake.commissions.get(id)!.fulfillment_status === 'fulfilled'))
+})
+
+t.test('without v2 API credentials the worker says so at start', async (t) => {
+  const lines: string[] = []
+  const { pino } = await import('pino')
+  const app = await build(t)
+  await startWorker(t, app, { logger: pino({ level: 'warn' }, { write: (l: string) => { lines.push(l) } }) })
+  t.ok(lines.some((l) => l.includes('FP_API_V2_KEY and FP_ACCOUNT_ID') && l.includes('never be marked fulfilled')), lines.join(''))
+})
