@@ -212,3 +212,16 @@ export const rewards = pgTable('rewards', {
   fpCreatedAt: tstz('fp_created_at'),
   ...projectionVersion()
 }, (t) => [index('rewards_promoter_idx').on(t.promoterId)])
+
+/** v2 payouts (`payout.*`): a v2 commission marked fulfilled completes its payout. */
+export const payouts = pgTable('payouts', {
+  id: fpId('id').primaryKey(),
+  status: text('status'),
+  amount: bigint('amount', { mode: 'number' }),
+  unit: text('unit'),
+  promoterId: fpId('promoter_id'),
+  campaignId: fpId('campaign_id'),
+  paidAt: tstz('paid_at'),
+  fpCreatedAt: tstz('fp_created_at'),
+  ...projectionVersion()
+}, (t) => [index('payouts_promoter_idx').on(t.promoterId)])

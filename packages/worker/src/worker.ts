@@ -191,7 +191,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     : undefined
   if (!v2) {
     // v2 has no status code that closes a fulfilment: only the API can, so say so before one is owed.
-    log.warn('no v2 API credentials (FP_API_V2_KEY and FP_ACCOUNT_ID): approved v2 non-monetary commissions are granted but can never be marked fulfilled on FirstPromoter, nor looked up or reconciled')
+    log.warn('no v2 API credentials (FP_API_V2_KEY and FP_ACCOUNT_ID): approved v2 non-monetary commissions are granted but can never be marked fulfilled on FirstPromoter, nor read back from its API')
   }
   log.info({ prefix, ledgerUnits: [...deps.ledgerUnits], customGrants: Object.keys(deps.grants), closeVia: closer?.api ?? 'none', v2Api: v2 !== undefined }, 'worker ready')
 
