@@ -68,11 +68,21 @@ a timeout included, is an error retried up to 7 times, then "has_issues". Other 
 once. Prints one report per delivery: every attempt (status or error, elapsed ms) and the outcome
 (completed | pending | has_issues | delivered | failed).
 
+A v2 event type (commission.created, commission.updated, commission.approved, promoter.created,
+promoter.updated, referral.created, referral.updated, payout.updated) is sent as a v2 webhook
+subscription sends it: the v2 envelope with a fresh event_id, timestamp and entity id (data.id and
+entity_id, unless set), X-Event-Id and X-Event-Type, plus --header and --basic-auth. Any 2xx is
+"delivered"; anything else is retried on v2's schedule (--retry-interval, default 120000, doubled
+each time up to 256 times it: 2, 4, 8 … 32 min, 1, 2, 4, 8.5 h), --max-retries times (default 10),
+then "failed".
+
 Options:
   --url <url>               webhook URL, secret included (required)
   --type <event type>       default fulfilment_pending; one of lead_signup, lead_becomes_referral,
                             new_customer, lead_cancelled, promoter_signed_up, promoter_signs_up,
-                            promoter_accepted, reward_created, fulfilment_pending
+                            promoter_accepted, reward_created, fulfilment_pending, or a v2 type
+  --header <name: value>    repeatable; sent with every attempt (a v2 subscription's headers)
+  --basic-auth <user:pass>  HTTP Basic credentials (a v2 subscription's)
   --set <path=value>        repeatable; a dot path into the payload, the value parsed as JSON when
                             it parses, else a string: --set data.unit=credits --set data.amount=5
                             --set 'data.promoter.cust_id="42"'
@@ -80,9 +90,11 @@ Options:
                             unless set); default 1
   --concurrency <n>         deliveries in flight at once; default 8
   --recheck-interval <ms>   wait after a non-200 2xx answer; default 3600000 (1 h)
-  --retry-interval <ms>     wait after an error; default 12342857 (a day / 7)
+  --retry-interval <ms>     wait after an error; default 12342857 (a day / 7); v2: the first
+                            retry's wait, doubled each time; default 120000
   --max-rechecks <n>        re-sends after non-200 2xx answers before ending "pending"; default 24
-  --max-retries <n>         re-sends after errors before "has_issues"; default 7
+  --max-retries <n>         re-sends after errors before "has_issues"; default 7 (v2: before
+                            "failed"; default 10)
   --timeout <ms>            how long an answer may take; default 15000 (FirstPromoter's)
   --json                    print each report as one JSON line
   -h, --help                this help
