@@ -133,3 +133,31 @@ t.test('without v2 API credentials the worker says so at start', async (t) => {
   await startWorker(t, app, { logger: pino({ level: 'warn' }, { write: (l: string) => { lines.push(l) } }) })
   t.ok(lines.some((l) => l.includes('FP_API_V2_KEY and FP_ACCOUNT_ID') && l.includes('never be marked fulfilled')), lines.join(''))
 })
+
+t.test('two workers and concurrent duplicates: one grant, one close; a 429 on the close is waited out', async (t) => {
+  const { fake, app, markCalls, ledger, fulfilment } = await setup(t)
+  // A second worker on the same database and queues.
+  await startWorker(t, app, { api: { v2: { apiKey: fake.apiKey, accountId: fake.accountId, baseUrl: fake.v2Url } }, v2Close: { pollIntervalMs: 20 } })
+  const commissionId = uniqueId()
+  fake.addCommission({ id: commissionId, unit: 'free_months', amount: 1, promoterId: 12 })
+  fake.failNext(1, { status: 429, retryAfter: 1, path: '/api/v2/company/commissions/mark_fulfilled' })
+  const bodies = Array.from({ length: 20 }, () => ({ ...commissionEvent('commission.updated.flat-ids.json', commissionId), data: { id: commissionId, status: 'approved', unit: 'free_months', amount: 1, promoter_id: 12 } }))
+  const answers = await Promise.all(bodies.map((b) => post(app.server, b)))
+  t.ok(answers.every((a) => a.statusCode === 200))
+  await waitFor(async () => (await fulfilment(commissionId))?.api_close === 'done', 15_000, 'the close')
+  await sleep(300)
+  t.equal((await ledger(commissionId)).length, 1, 'one ledger row')
+  t.same(markCalls().map((r) => r.status), [429, 200], 'refused once with 429, then accepted')
+})
+
+t.test('POST /admin/reconcile with only v2 credentials: queued, and the worker reconciles v2', async (t) => {
+  const fake = await startFakeFirstPromoter()
+  t.teardown(() => fake.close())
+  const app = await build(t, { env: { ADMIN_TOKEN: 'admin-token-0123456789abcdef', FP_API_V2_KEY: fake.apiKey, FP_ACCOUNT_ID: fake.accountId, FP_API_V2_URL: fake.v2Url } })
+  await startWorker(t, app, { api: { v2: { apiKey: fake.apiKey, accountId: fake.accountId, baseUrl: fake.v2Url } }, v2Close: { pollIntervalMs: 20 } })
+  const lost = fake.addCommission({ id: uniqueId(), unit: 'credits', amount: 9, promoterId: 3 })
+  const res = await app.server.inject({ method: 'POST', url: '/admin/reconcile', headers: { authorization: 'Bearer admin-token-0123456789abcdef' } })
+  t.equal(res.statusCode, 202, res.body)
+  await waitFor(async () => fake.commissions.get(lost.id)!.fulfillment_status === 'fulfilled', 10_000, 'the reconciled close')
+  t.same(await app.sql`select beneficiary, amount::int from ledger_entries where fulfilment_id = ${-lost.id}`, [{ beneficiary: 'promoter:3', amount: 9 }])
+})

@@ -44,7 +44,7 @@ export async function fulfilmentRoutes (fastify: FastifyInstance, opts: Fulfilme
   })
 
   app.post('/reconcile', {
-    schema: { summary: 'Run reconciliation against FirstPromoter now (the worker runs it; needs FP_API_KEY)', response: withErrors }
+    schema: { summary: 'Run reconciliation against FirstPromoter now (the worker runs it; needs FP_API_KEY, or FP_API_V2_KEY and FP_ACCOUNT_ID)', response: withErrors }
   }, async (req, reply) => {
     if (!opts.reconcileConfigured) {
       const refused = new ADMIN_RECONCILE_NOT_CONFIGURED()
