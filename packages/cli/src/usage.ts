@@ -41,11 +41,17 @@ ${ENVIRONMENT}`,
 
 Lists FirstPromoter's pending fulfilments (v1 GET /payouts/list?status=pending) and, through the
 BullMQ queues, grants the ones never received and closes the granted ones FirstPromoter still
-thinks pending. A running worker does the grants and closes (exactly once). Prints the report as JSON.
+thinks pending. With v2 credentials it also lists the approved, not yet fulfilled non-monetary
+commissions (v2 GET /commissions?filters[status]=approved&filters[fulfilled]=no) and does the same
+for them (the report's "v2"). A running worker does the grants and closes (exactly once). Prints
+the report as JSON.
 
 ${ENVIRONMENT}
-  FP_API_KEY              required: FirstPromoter v1 API key
+  FP_API_KEY              FirstPromoter v1 API key (this or the two v2 variables is required)
   FP_API_URL              default https://firstpromoter.com/api/v1
+  FP_API_V2_KEY           FirstPromoter v2 API key, with FP_ACCOUNT_ID
+  FP_ACCOUNT_ID           FirstPromoter v2 account id
+  FP_API_V2_URL           default https://api.firstpromoter.com/api/v2/company
   FP_API_RATE_PER_MINUTE  default 300 (the budget shared with the workers)`,
 
   prune: `Usage: ${BIN} prune --older-than <duration>

@@ -21,7 +21,7 @@ export interface V2ReconcileReport {
  * while they could not be closed. Through the same fulfilment row and grant job as a delivery, so
  * a commission is still granted exactly once.
  */
-export async function reconcileV2 (deps: WorkerDeps): Promise<V2ReconcileReport> {
+export async function reconcileV2 (deps: Pick<WorkerDeps, 'db' | 'log' | 'v2' | 'enqueueGrant' | 'enqueueClose'>): Promise<V2ReconcileReport> {
   const report: V2ReconcileReport = { listed: 0, recovered: 0, requeued: 0, reclosed: 0, skipped: 0 }
   if (!deps.v2) return report
   for await (const commission of deps.v2.listAllCommissions({ status: 'approved', fulfilled: false })) {
