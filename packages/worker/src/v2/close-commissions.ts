@@ -13,8 +13,8 @@ const MAX_ROUNDS = 20
 /**
  * Sends `POST /commissions/mark_fulfilled` for every granted v2 commission whose close is due, up to
  * `batchSize` ids a call, until none is left. A 202 batch is followed until it is final; ids it
- * could not mark are read back (`filters[fulfilled]=no`) and kept due (or failed, when FirstPromoter
- * refuses them for good). Every call goes through the client's shared rate limiter.
+ * could not mark are read back (`filters[fulfilled]=yes`): those not fulfilled end `failed` for a
+ * human (reconciliation sends them again). Every call goes through the client's shared rate limiter.
  * @throws the API's transient error (the job retries; the ids stay due)
  */
 export async function closeV2Commissions (deps: WorkerDeps, options: { final?: boolean } = {}): Promise<V2CloseReport> {
@@ -61,11 +61,12 @@ async function closeIds (deps: WorkerDeps, ids: number[], report: V2CloseReport,
   }
   const failedCount = Number(batch?.failed_count ?? 0)
   if (batch !== null && (failedCount > 0 || batch.status === 'failed' || batch.status === 'stopped')) {
-    // A batch names its failures only in prose: ask which of these ids are still not fulfilled.
+    // A batch names its failures only in prose: ask which of these ids are fulfilled now. (Asking
+    // for the unfulfilled ones would miss an id FirstPromoter does not know, and call it done.)
     report.calls++
-    const open = new Set((await api.listCommissions({ ids, fulfilled: false, perPage: 100 })).map((c) => Number(c.id)))
-    const done = ids.filter((id) => !open.has(id))
-    const left = ids.filter((id) => open.has(id))
+    const fulfilled = new Set((await api.listCommissions({ ids, fulfilled: true, perPage: 100 })).map((c) => Number(c.id)))
+    const done = ids.filter((id) => fulfilled.has(id))
+    const left = ids.filter((id) => !fulfilled.has(id))
     await markV2Closed(deps.db, done.map(v2FulfilmentId))
     const why = `mark_fulfilled batch ${String(batch.id)} ${String(batch.status)}: ${JSON.stringify(batch.processing_errors ?? []).slice(0, 500)}`
     await markV2CloseFailed(deps.db, left.map(v2FulfilmentId), why, true)
