@@ -160,4 +160,7 @@ t.test('POST /admin/reconcile with only v2 credentials: queued, and the worker r
   t.equal(res.statusCode, 202, res.body)
   await waitFor(async () => fake.commissions.get(lost.id)!.fulfillment_status === 'fulfilled', 10_000, 'the reconciled close')
   t.same(await app.sql`select beneficiary, amount::int from ledger_entries where fulfilment_id = ${-lost.id}`, [{ beneficiary: 'promoter:3', amount: 9 }])
+  const shown = await app.server.inject({ method: 'GET', url: `/admin/fulfilments/${-lost.id}`, headers: { authorization: 'Bearer admin-token-0123456789abcdef' } })
+  t.equal(shown.statusCode, 200, 'the admin API shows it under minus the commission id')
+  t.match(shown.json(), { fulfilment: { kind: 'v2_commission', fpId: lost.id, state: 'granted' } })
 })
