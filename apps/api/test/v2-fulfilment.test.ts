@@ -132,6 +132,17 @@ t.test('without v2 API credentials the worker says so at start', async (t) => {
   const app = await build(t)
   await startWorker(t, app, { logger: pino({ level: 'warn' }, { write: (l: string) => { lines.push(l) } }) })
   t.ok(lines.some((l) => l.includes('FP_API_V2_KEY and FP_ACCOUNT_ID') && l.includes('never be marked fulfilled')), lines.join(''))
+  // Still granted with what the payload says (no promoter id in this shape), never closed.
+  const id = uniqueId()
+  t.equal((await post(app.server, commissionEvent('commission.updated.json', id))).statusCode, 200)
+  await waitFor(async () => (await app.sql`select state from fulfilments where id = ${-id}`)[0]?.state === 'granted', 10_000, 'the grant')
+  t.same(await app.sql`select beneficiary, unit, amount::int from ledger_entries where fulfilment_id = ${-id}`, [{ beneficiary: `v2-commission:${id}`, unit: 'points', amount: 500 }])
+  t.same(await app.sql`select api_close, referral_uid from fulfilments where id = ${-id}`, [{ api_close: 'not_needed', referral_uid: 'user_ext_id' }])
+  // A payload without a unit cannot be granted without the API: not recorded, and a warn line says why.
+  const bare = commissionEvent('commission.updated.cash.flat-ids.json', uniqueId())
+  t.equal((await post(app.server, bare)).statusCode, 200)
+  await waitFor(() => lines.some((l) => l.includes('v2 approval not granted yet')), 10_000, 'the warn line')
+  t.equal((await app.sql`select count(*)::int as n from fulfilments where id = ${-bare.data.id}`)[0].n, 0)
 })
 
 t.test('two workers and concurrent duplicates: one grant, one close; a 429 on the close is waited out', async (t) => {

@@ -32,11 +32,12 @@ export interface V2FulfilmentFacts {
 
 /**
  * The ledger's beneficiary: the referred customer by its `uid` (the integrator's user id, as
- * `cust:` is in v1) when the commission says it rewards the referral, else the promoter.
+ * `cust:` is in v1) when the commission says it rewards the referral, else the promoter. With no
+ * promoter id (no API to read it), the commission itself, so unknown promoters never share a balance.
  */
 export function v2Beneficiary (facts: V2FulfilmentFacts): string {
   if (facts.party === 'referral' && facts.referral?.uid) return `cust:${facts.referral.uid}`
-  return `promoter:${facts.promoterId ?? 'unknown'}`
+  return facts.promoterId !== null ? `promoter:${facts.promoterId}` : `v2-commission:${facts.commissionId}`
 }
 
 /**
