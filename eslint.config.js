@@ -1,6 +1,24 @@
 import neostandard from 'neostandard'
 
-export default neostandard({
-  ts: true,
-  ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.tap/**', 'packages/db/drizzle/**', 'bench/RESULTS.md']
-})
+export default [
+  ...neostandard({
+    ts: true,
+    filesTs: ['**/*.mts'],
+    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.tap/**', 'packages/db/drizzle/**', 'bench/RESULTS.md']
+  }),
+  {
+    // No package imports an app (README "Layout"): apps are built from packages, never the reverse.
+    files: ['packages/**/*.{ts,mts,js,mjs}'],
+    // Still to move: the chaos suite becomes apps/api/test/chaos; the CLI's end-to-end tests run it
+    // against the real api.
+    ignores: ['packages/chaos-tests/**', 'packages/cli/test/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@fp-webhooks/api', '@fp-webhooks/api/*'], message: 'A package must not import an app (@fp-webhooks/api); move the code into a package.' },
+          { group: ['**/apps/*', '**/apps/**'], message: 'A package must not import an app; move the code into a package.' }
+        ]
+      }]
+    }
+  }
+]

@@ -41,7 +41,10 @@ function positiveInt (name, fallback) {
   return n
 }
 
-// 1. Configuration, before anything is touched: both processes' variables, as they read them.
+// 1. Configuration, before anything is touched: both processes' variables, as they read them
+// (a .env in the working directory fills what the environment leaves unset; the children inherit it).
+const { loadDotEnv } = await import('../packages/config/dist/index.js')
+loadDotEnv()
 const { loadApiConfig } = await import('../apps/api/dist/config.js')
 const { loadWorkerConfig } = await import('../packages/worker/dist/config.js')
 const problems = new Set()

@@ -1,4 +1,3 @@
 export { app, type AppOptions } from './app.js'
 export { buildServer, startServer, loggerOptions } from './server.js'
 export { loadApiConfig, ApiEnvSchema, type ApiConfig } from './config.js'
-export { replayEvent, type ReplayResult } from './operations/replay.js'

@@ -1,4 +1,4 @@
-import { ConfigError, DependencyError, checkRedis, redactUrl } from '@fp-webhooks/config'
+import { ConfigError, DependencyError, checkRedis, loadDotEnv, redactUrl } from '@fp-webhooks/config'
 import { SchemaNotReadyError, assertMigrated } from '@fp-webhooks/db'
 import { loadApiConfig } from './config.js'
 import { startServer } from './server.js'
@@ -20,6 +20,7 @@ async function checkSchema (url: string): Promise<void> {
  */
 export async function main (): Promise<void> {
   try {
+    loadDotEnv()
     const config = loadApiConfig()
     await checkSchema(config.DATABASE_URL)
     await checkRedis(config.REDIS_URL)

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { loadDotEnv } from '@fp-webhooks/config'
 import { main } from './main.js'
 
 // `… | head` closes the pipe early: that is the reader's choice, not an error of ours.
@@ -8,6 +9,9 @@ for (const stream of [process.stdout, process.stderr]) {
     process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0)
   })
 }
+
+// A .env in the working directory fills what the environment leaves unset.
+loadDotEnv()
 
 // Every command closes what it opened, so the process ends by itself once the code is set.
 process.exitCode = await main(process.argv.slice(2))

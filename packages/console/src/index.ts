@@ -20,6 +20,7 @@ export type { ConsoleOptions, ConsoleActions, ConsolePauses, PauseState, LoginLi
 export { DEFAULT_SESSION_TTL_MS, DEFAULT_LOGIN_FAILURES, DEFAULT_LOGIN_WINDOW_MS } from './options.js'
 export { SESSION_COOKIE, CSRF_COOKIE, deriveSessionSecret } from './session.js'
 export { hourlyChart } from './chart.js'
+export { operationsActions, type OperationsActionsOptions } from './actions.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,6 +1,6 @@
 import postgres from 'postgres'
 import t from 'tap'
-import { createTestDatabase } from '@fp-webhooks/testing'
+import { createTestDatabase } from './helpers/database.js'
 import { createDb } from '../src/client.js'
 import { createPostgresStore } from '../src/store.js'
 

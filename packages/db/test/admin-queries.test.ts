@@ -7,7 +7,7 @@ import * as schema from '../src/schema.js'
 import { markAttemptFailed, markFailed, setApiClose } from '../src/fulfilments.js'
 import { grantFromLedger } from '../src/ledger.js'
 import { createPostgresStore } from '../src/store.js'
-import { createTestDatabase } from '@fp-webhooks/testing'
+import { createTestDatabase } from './helpers/database.js'
 
 const facts = (id: number) => ({ id, unit: 'credits', amount: 5, beneficiary: `promoter:${id + 1}`, promoterId: id + 1, custId: null, promoterEmail: null })
 const event = (eventId: string, eventType: string) => ({ source: 'v1' as const, eventId, eventType, eventCreatedAt: null, dedupeKey: null, payload: { event: { id: eventId, type: eventType }, data: { id: 1 } } })

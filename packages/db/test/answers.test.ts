@@ -4,7 +4,7 @@ import { getFulfilment, listAnswers } from '../src/fulfilments.js'
 import { grantFromLedger } from '../src/ledger.js'
 import { isTransientDbError, retryTransient } from '../src/retry.js'
 import { createPostgresStore, recordAnswer } from '../src/store.js'
-import { createTestDatabase } from '@fp-webhooks/testing'
+import { createTestDatabase } from './helpers/database.js'
 
 const facts = (id: number) => ({ id, unit: 'credits', amount: 5, beneficiary: `promoter:${id + 1}`, promoterId: id + 1, custId: null, promoterEmail: null })
 const delivery = (id: number) => ({ source: 'v1' as const, eventId: `ev-${id}`, eventType: 'fulfilment_pending', eventCreatedAt: null, dedupeKey: null, payload: {}, fulfilment: facts(id) })

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { createTestDatabase } from '@fp-webhooks/testing'
+import { createTestDatabase } from './helpers/database.js'
 
 const CHILD = fileURLToPath(new URL('./fixtures/closed-socket-child.mjs', import.meta.url))
 

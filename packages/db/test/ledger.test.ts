@@ -2,7 +2,7 @@ import t from 'tap'
 import { createDb } from '../src/client.js'
 import { upsertFulfilment } from '../src/fulfilments.js'
 import { countLedgerEntries, getBalance, insertLedgerEntry } from '../src/ledger.js'
-import { createTestDatabase } from '@fp-webhooks/testing'
+import { createTestDatabase } from './helpers/database.js'
 
 t.test('two concurrent grants of one fulfilment leave exactly one ledger row', async (t) => {
   const { url } = await createTestDatabase(t)

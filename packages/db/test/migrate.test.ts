@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import t from 'tap'
 import { migrate } from '../src/migrate.js'
-import { TEST_PG_URL } from '@fp-webhooks/testing'
+import { TEST_PG_URL } from './helpers/database.js'
 
 function freshName () {
   return `fpw_migrate_${randomBytes(5).toString('hex')}`

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { createTestDatabase, startTcpProxy } from '@fp-webhooks/testing'
+import { createTestDatabase } from './helpers/database.js'
+import { startTcpProxy } from './helpers/tcp-proxy.mjs'
 import { createDb } from '../src/client.js'
 import { getFulfilment, getFulfilmentForGrant, getFulfilmentStatus } from '../src/fulfilments.js'
 import { countLedgerEntries, grantFromLedger } from '../src/ledger.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createTestDatabase } from '@fp-webhooks/testing'
+import { createTestDatabase } from './helpers/database.js'
 import { createDb } from '../src/client.js'
 import { upsertLead, upsertPromoter, upsertReward } from '../src/projections.js'
 import { createPostgresStore } from '../src/store.js'

@@ -3,7 +3,7 @@ import type { HandlerRegistry } from 'fastify-firstpromoter'
 import type { Logger } from 'pino'
 import type { GrantFunctions } from './grants.js'
 import type { FulfilmentCloser } from './closer.js'
-import type { PayoutSource } from './reconcile.js'
+import type { PayoutSource } from '@fp-webhooks/operations'
 import type { V2CloseOptions, V2CommissionApi } from './v2/api.js'
 
 /** What every processor gets: plain values and functions, so tests can build them directly. */

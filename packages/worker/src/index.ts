@@ -1,6 +1,6 @@
 export { createWorker, DEFAULT_STALE_AFTER_MS, DEFAULT_SWEEP_INTERVAL_MS, type CreateWorkerOptions, type FulfilmentWorker } from './worker.js'
 export { PermanentGrantError, DEFAULT_LEDGER_UNITS, type GrantFunction, type GrantFunctions, type GrantContext } from './grants.js'
-export { reconcile, type PayoutSource, type ReconcileReport } from './reconcile.js'
+export type { PayoutSource, ReconcileReport } from '@fp-webhooks/operations'
 export { sweep, type SweepReport } from './sweep.js'
 export { createFulfilmentCloser, type ApiCredentials, type FulfilmentCloser } from './closer.js'
 export { loadWorkerConfig, WorkerEnvSchema, type WorkerConfig } from './config.js'

@@ -1,4 +1,4 @@
-import { ConfigError, DependencyError, checkRedis, closeGracefully, redactUrl } from '@fp-webhooks/config'
+import { ConfigError, DependencyError, checkRedis, closeGracefully, loadDotEnv, redactUrl } from '@fp-webhooks/config'
 import { SchemaNotReadyError, assertMigrated, createDb } from '@fp-webhooks/db'
 import { createRedisRateLimiter } from '@fp-webhooks/firstpromoter-api'
 import { apiRateLimitKey } from '@fp-webhooks/queue'
@@ -39,6 +39,7 @@ export async function main (): Promise<void> {
   let config: WorkerConfig
   let grants, handlers
   try {
+    loadDotEnv()
     config = loadWorkerConfig()
     grants = config.FP_GRANTS_MODULE ? await loadGrantsModule(config.FP_GRANTS_MODULE) : undefined
     handlers = config.FP_HANDLERS_MODULE ? await loadHandlersModule(config.FP_HANDLERS_MODULE) : undefined

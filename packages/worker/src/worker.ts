@@ -22,7 +22,7 @@ import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
 import { processGrant } from './processors/grant.js'
-import { reconcile, type PayoutSource, type ReconcileReport } from './reconcile.js'
+import { reconcile, type PayoutSource, type ReconcileReport } from '@fp-webhooks/operations'
 import { sweep } from './sweep.js'
 import type { V2CloseOptions, V2CommissionApi } from './v2/api.js'
 import { reconcileV2, type V2ReconcileReport } from './v2/reconcile.js'
@@ -113,12 +113,14 @@ export async function createWorker (options: CreateWorkerOptions) {
     metrics: options.metrics
   }
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
+  const sweepNow = () => sweep(deps, { staleAfterMs })
   // v1 payouts and v2 commissions, whichever APIs are configured; the report keeps v1's shape.
   const reconcileAll = async (): Promise<ReconcileReport & { v2?: V2ReconcileReport }> => {
-    const v1Report = deps.payouts ? await reconcile({ ...deps, payouts: deps.payouts }) : { listed: 0, recovered: 0, requeued: 0, reclosed: 0, invalid: 0 }
+    const v1Report = deps.payouts
+      ? await reconcile({ db: deps.db, log, payouts: deps.payouts, jobs, canCloseViaApi: deps.canCloseViaApi })
+      : { listed: 0, recovered: 0, requeued: 0, reclosed: 0, invalid: 0 }
     return deps.v2 ? { ...v1Report, v2: await reconcileV2(deps) } : v1Report
   }
-  const sweepNow = () => sweep(deps, { staleAfterMs })
 
   const maintenance: Processor = async (job: Job) => {
     switch (job.name) {

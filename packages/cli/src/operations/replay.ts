@@ -1,6 +1,6 @@
-import { replayEvent, type ReplayResult } from '@fp-webhooks/api/operations'
 import { checkPostgres, checkRedis, redactUrl } from '@fp-webhooks/config'
 import { createDb } from '@fp-webhooks/db'
+import { replayEvent, type ReplayResult } from '@fp-webhooks/operations'
 import { createBullDispatcher } from '@fp-webhooks/queue'
 import type { CliConfig } from '../config.js'
 import { CliError } from '../context.js'
@@ -17,7 +17,7 @@ export async function runReplay (config: Pick<CliConfig, 'DATABASE_URL' | 'REDIS
   const queue = createBullDispatcher({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX })
   try {
     if (!await queue.ready(5000)) throw new CliError(`Redis at REDIS_URL=${redactUrl(config.REDIS_URL)} did not become ready`)
-    return await replayEvent(handle.db, queue, inboxId)
+    return await replayEvent(handle.db, queue.jobs, inboxId)
   } finally {
     await queue.close()
     await handle.close()

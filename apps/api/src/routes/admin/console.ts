@@ -1,8 +1,5 @@
-import { fastifyConsole, type LoginLimiter } from '@fp-webhooks/console'
+import { fastifyConsole, operationsActions, type LoginLimiter } from '@fp-webhooks/console'
 import type { FastifyInstance } from 'fastify'
-import { retryClose } from '../../operations/close.js'
-import { retryFulfilment } from '../../operations/replay.js'
-import { resubmitQuarantined } from '../../operations/resubmit.js'
 
 export interface ConsoleRoutesOptions {
   token: string
@@ -26,18 +23,6 @@ export async function consoleRoutes (fastify: FastifyInstance, opts: ConsoleRout
     queues: queue.queues,
     loginLimiter: opts.failures,
     links: [{ label: 'Queues', href: opts.queuesUrl }],
-    actions: {
-      retryFulfilment: async (id) => {
-        const result = await retryFulfilment(db, queue, id)
-        if (!result) return null
-        return result.retried ? { retried: true } : { retried: false, state: result.state }
-      },
-      retryClose: async (id) => {
-        const result = await retryClose(db, queue, id)
-        if (!result) return null
-        return result.retried ? { retried: true } : { retried: false, apiClose: result.apiClose }
-      },
-      resubmit: (id, body) => resubmitQuarantined(fastify, db, opts.webhookUrl, id, body)
-    }
+    actions: operationsActions({ db, jobs: queue.jobs, server: fastify, webhookUrl: opts.webhookUrl })
   })
 }

@@ -1,7 +1,7 @@
 import { getEvent, getFulfilment, listAnswers, listEvents } from '@fp-webhooks/db'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { replayEvent } from '../../operations/replay.js'
+import { replayEvent } from '@fp-webhooks/operations'
 import { errorReply } from '../../error-reply.js'
 import { ADMIN_NOT_FOUND } from '../../errors.js'
 import { IdParams, withErrors } from './schemas.js'
@@ -51,7 +51,7 @@ export async function eventRoutes (fastify: FastifyInstance): Promise<void> {
   app.post('/events/:id/replay', {
     schema: { summary: 'Replay an event through the normal path (never grants twice)', params: IdParams, response: withErrors }
   }, async (req, reply) => {
-    const result = await replayEvent(fastify.db.db, fastify.queue, req.params.id)
+    const result = await replayEvent(fastify.db.db, fastify.queue.jobs, req.params.id)
     if (!result) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`event ${req.params.id}`)))
     req.log.info({ replay: result }, 'admin: event replayed')
     return reply.code(202).send(result)

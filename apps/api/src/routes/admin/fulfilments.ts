@@ -2,7 +2,7 @@ import { getFulfilment, listAnswers, listFulfilments } from '@fp-webhooks/db'
 import { RECONCILE_JOB_ID } from '@fp-webhooks/queue'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { retryFulfilment } from '../../operations/replay.js'
+import { retryFulfilment } from '@fp-webhooks/operations'
 import { errorReply } from '../../error-reply.js'
 import { ADMIN_NOT_FOUND, ADMIN_NOT_RETRYABLE, ADMIN_RECONCILE_NOT_CONFIGURED } from '../../errors.js'
 import { FulfilmentIdParams, withErrors } from './schemas.js'
@@ -36,7 +36,7 @@ export async function fulfilmentRoutes (fastify: FastifyInstance, opts: Fulfilme
   app.post('/fulfilments/:id/retry', {
     schema: { summary: 'Retry a failed fulfilment, or run a retrying grant now (after fixing its cause)', params: FulfilmentIdParams, response: withErrors }
   }, async (req, reply) => {
-    const result = await retryFulfilment(fastify.db.db, fastify.queue, req.params.id)
+    const result = await retryFulfilment(fastify.db.db, fastify.queue.jobs, req.params.id)
     if (!result) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`fulfilment ${req.params.id}`)))
     if (!result.retried) return reply.code(409).send(errorReply(new ADMIN_NOT_RETRYABLE(req.params.id, result.state)))
     req.log.info({ fulfilmentId: req.params.id }, 'admin: fulfilment retried')

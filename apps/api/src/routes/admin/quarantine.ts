@@ -3,7 +3,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { errorReply } from '../../error-reply.js'
 import { ADMIN_NOT_FOUND, ADMIN_NO_BODY } from '../../errors.js'
-import { resubmitQuarantined } from '../../operations/resubmit.js'
+import { resubmitQuarantined } from '@fp-webhooks/operations'
 import { IdParams, withErrors } from './schemas.js'
 
 export async function quarantineRoutes (fastify: FastifyInstance, opts: { webhookUrl: string }): Promise<void> {

@@ -1,5 +1,9 @@
 import { getQuarantined, markResubmitted, type Db } from '@fp-webhooks/db'
-import type { FastifyInstance } from 'fastify'
+
+/** What sends a delivery through the webhook route in-process: a Fastify instance. */
+export interface Injector {
+  inject: (options: { method: 'POST', url: string, headers: Record<string, string>, payload: string }) => PromiseLike<{ statusCode: number, json: () => unknown }>
+}
 
 export type ResubmitResult =
   | { resubmitted: boolean, statusCode: number, answer: unknown }
@@ -12,7 +16,7 @@ export type ResubmitResult =
  * @param corrected the body to send instead of the stored one
  * @returns null when no entry has that id; `noBody` when none was kept and no correction is given
  */
-export async function resubmitQuarantined (server: Pick<FastifyInstance, 'inject'>, db: Db, webhookUrl: string, id: number, corrected?: unknown): Promise<ResubmitResult | null> {
+export async function resubmitQuarantined (server: Injector, db: Db, webhookUrl: string, id: number, corrected?: unknown): Promise<ResubmitResult | null> {
   const entry = await getQuarantined(db, id)
   if (!entry) return null
   const payload = corrected !== undefined ? JSON.stringify(corrected) : entry.body

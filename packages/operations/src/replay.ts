@@ -1,5 +1,5 @@
 import { getEvent, getFulfilmentStatus, resetEvent, resetFailed, type Db } from '@fp-webhooks/db'
-import type { BullDispatcher } from '@fp-webhooks/queue'
+import type { Jobs } from '@fp-webhooks/queue'
 
 export interface ReplayResult {
   eventId: number
@@ -16,25 +16,29 @@ export interface ReplayResult {
  * granted already. A replay can never grant twice: the ledger row is unique per fulfilment.
  * @returns null when no inbox row has that id
  */
-export async function replayEvent (db: Db, queue: BullDispatcher, inboxId: number): Promise<ReplayResult | null> {
+export async function replayEvent (db: Db, jobs: Pick<Jobs, 'event' | 'grant'>, inboxId: number): Promise<ReplayResult | null> {
   const event = await getEvent(db, inboxId)
   if (!event) return null
   await resetEvent(db, inboxId)
   const result: ReplayResult = {
     eventId: inboxId,
     eventType: event.eventType,
-    event: await queue.jobs.event(inboxId, event.eventType)
+    event: await jobs.event(inboxId, event.eventType)
   }
   const fulfilmentId = event.eventType === 'fulfilment_pending' ? Number((event.payload as { data?: { id?: unknown } } | null)?.data?.id) : NaN
   if (Number.isSafeInteger(fulfilmentId)) {
     const status = await getFulfilmentStatus(db, fulfilmentId)
     if (status) {
-      const grant = status.state === 'pending' || status.state === 'granting' ? await queue.jobs.grant(fulfilmentId) : 'not-needed'
+      const grant = status.state === 'pending' || status.state === 'granting' ? await jobs.grant(fulfilmentId) : 'not-needed'
       result.fulfilment = { id: fulfilmentId, state: status.state, grant }
     }
   }
   return result
 }
+
+export type RetryResult =
+  | { id: number, retried: true, state: 'pending' }
+  | { id: number, retried: false, state: string }
 
 /**
  * An operator's retry, once its cause is fixed: a failed fulfilment goes back to pending and its
@@ -42,7 +46,7 @@ export async function replayEvent (db: Db, queue: BullDispatcher, inboxId: numbe
  * its grant run now.
  * @returns null when unknown; `retried: false` when it is granted (nothing to retry)
  */
-export async function retryFulfilment (db: Db, queue: BullDispatcher, id: number) {
+export async function retryFulfilment (db: Db, jobs: Pick<Jobs, 'grantNow'>, id: number): Promise<RetryResult | null> {
   const status = await getFulfilmentStatus(db, id)
   if (!status) return null
   if (status.state === 'granted') return { id, retried: false, state: status.state }
@@ -50,6 +54,6 @@ export async function retryFulfilment (db: Db, queue: BullDispatcher, id: number
     // Granted or reset by someone else meanwhile.
     return { id, retried: false, state: (await getFulfilmentStatus(db, id))?.state ?? status.state }
   }
-  await queue.jobs.grantNow(id)
-  return { id, retried: true, state: 'pending' as const }
+  await jobs.grantNow(id)
+  return { id, retried: true, state: 'pending' }
 }

@@ -1,0 +1,7 @@
+export interface TcpProxy {
+  port: number
+  via: (url: string) => string
+  reset: () => void
+  close: () => Promise<void>
+}
+export function startTcpProxy (target: { host: string, port: number }, options?: { onClientData?: (chunk: Buffer, connection: number) => void }): Promise<TcpProxy>
