@@ -96,7 +96,7 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(metricsPlugin, { token: config.METRICS_TOKEN, refreshMs: config.METRICS_REFRESH_MS })
   if (config.ADMIN_TOKEN) {
     const firstSecret = config.FP_WEBHOOK_SECRET.split(',')[0]!.trim()
-    await fastify.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN, webhookUrl: `${WEBHOOK_PREFIX}/${firstSecret}`, reconcileConfigured: config.FP_API_KEY !== undefined })
+    await fastify.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN, webhookUrl: `${WEBHOOK_PREFIX}/${firstSecret}`, reconcileConfigured: config.FP_API_KEY !== undefined || (config.FP_API_V2_KEY !== undefined && config.FP_ACCOUNT_ID !== undefined) })
   }
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }

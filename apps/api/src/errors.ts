@@ -25,7 +25,7 @@ export const ADMIN_NOT_RETRYABLE = createError<'ADMIN_NOT_RETRYABLE', 409, [fulf
   'ADMIN_NOT_RETRYABLE', 'fulfilment %s is %s: nothing to retry', 409, Error, false)
 
 export const ADMIN_RECONCILE_NOT_CONFIGURED = createError<'ADMIN_RECONCILE_NOT_CONFIGURED', 409, []>(
-  'ADMIN_RECONCILE_NOT_CONFIGURED', 'reconciliation needs FP_API_KEY (the v1 payouts list); set it for the api and the worker', 409, Error, false)
+  'ADMIN_RECONCILE_NOT_CONFIGURED', 'reconciliation needs FP_API_KEY (the v1 payouts list) or FP_API_V2_KEY and FP_ACCOUNT_ID (the v2 commissions); set them for the api and the worker', 409, Error, false)
 
 export const ADMIN_NO_BODY = createError<'ADMIN_NO_BODY', 409, []>(
   'ADMIN_NO_BODY', 'this delivery kept no body (it was too large); send a corrected body', 409, Error, false)

@@ -9,6 +9,9 @@ export const CliEnvSchema = Type.Object({
   LOG_LEVEL: CommonEnv.LOG_LEVEL,
   FP_API_KEY: CommonEnv.FP_API_KEY,
   FP_API_URL: CommonEnv.FP_API_URL,
+  FP_API_V2_KEY: CommonEnv.FP_API_V2_KEY,
+  FP_ACCOUNT_ID: CommonEnv.FP_ACCOUNT_ID,
+  FP_API_V2_URL: CommonEnv.FP_API_V2_URL,
   // Shared with the workers' budget (same Redis key), so a manual reconcile cannot push them over.
   FP_API_RATE_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 400, default: 300 })
 })

@@ -1,7 +1,9 @@
 import { randomInt } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as delay } from 'node:timers/promises'
+import { randomUUID } from 'node:crypto'
 import { examplePayload, type V1Payload } from './payloads/index.js'
+import { exampleV2Payload, isV2Type, v2RetryDelay, V2_DEFAULT_MAX_RETRIES, V2_FIRST_RETRY_MS, type V2Payload } from './payloads/v2.js'
 import { setPath, type SetOperation } from './set-path.js'
 
 /** FirstPromoter's periodic fulfilment check, after an answer that is 2xx but not 200. */
@@ -49,7 +51,7 @@ export interface Report {
   delivery: number
   eventType: string
   eventId: number | string
-  /** `data.id` of a fulfilment_pending; null for other events. */
+  /** `data.id` of a fulfilment_pending or of a v2 commission event; null for other events. */
   fulfilmentId: number | string | null
   attempts: Attempt[]
   outcome: Outcome
@@ -64,17 +66,25 @@ export interface NextStep {
 export interface SimulateOptions {
   /** The webhook URL, secret included. */
   url: string
-  /** A v1 event type. Default `fulfilment_pending`. */
+  /**
+   * A v1 event type, or a v2 one (`commission.updated`…: sent as a v2 subscription sends it, with
+   * v2's retries). Default `fulfilment_pending`.
+   */
   type?: string
+  /** Extra request headers: a v2 subscription's custom headers (`Authorization: Bearer …`). */
+  headers?: Record<string, string>
+  /** A v2 subscription's Basic credentials, `user:password`. */
+  basicAuth?: string
   /** Applied to each payload after the fresh ids, in order (`['data.unit', 'credits']`). */
   set?: readonly SetOperation[]
   /** Deliveries, each with a fresh `event.id` (and fulfilment `data.id`). Default 1. */
   count?: number
   recheckIntervalMs?: number
+  /** v1: the wait after an error (default a day / 7). v2: the first retry's wait, doubled each time (default 2 min). */
   retryIntervalMs?: number
   /** Re-sends after non-200 2xx answers before giving up with `pending`. Default 24. */
   maxRechecks?: number
-  /** Re-sends after errors before `has_issues`. Default 7. */
+  /** Re-sends after errors before `has_issues` (v1, default 7) or `failed` (v2, default 10). */
   maxRetries?: number
   timeoutMs?: number
   /** Deliveries in flight at once. Default 8. */
@@ -89,6 +99,8 @@ export interface SimulateOptions {
 interface Resolved {
   url: string
   type: string
+  v2: boolean
+  headers: Record<string, string>
   set: readonly SetOperation[]
   count: number
   recheckIntervalMs: number
@@ -116,16 +128,25 @@ function resolve (options: SimulateOptions): Resolved {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`url must be http or https, got ${url.protocol}`)
   const type = options.type ?? 'fulfilment_pending'
-  examplePayload(type) // throws for a type FirstPromoter does not send
+  const v2 = isV2Type(type)
+  if (v2) exampleV2Payload(type)
+  else examplePayload(type) // throws for a type FirstPromoter does not send
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.basicAuth !== undefined) {
+    if (!options.basicAuth.includes(':')) throw new TypeError('basicAuth must be user:password')
+    headers.authorization = `Basic ${Buffer.from(options.basicAuth, 'utf8').toString('base64')}`
+  }
   return {
     url: url.toString(),
     type,
+    v2,
+    headers,
     set: options.set ?? [],
     count: integer('count', options.count, 1, 1),
     recheckIntervalMs: integer('recheckIntervalMs', options.recheckIntervalMs, DEFAULT_RECHECK_INTERVAL_MS, 0),
-    retryIntervalMs: integer('retryIntervalMs', options.retryIntervalMs, DEFAULT_RETRY_INTERVAL_MS, 0),
+    retryIntervalMs: integer('retryIntervalMs', options.retryIntervalMs, v2 ? V2_FIRST_RETRY_MS : DEFAULT_RETRY_INTERVAL_MS, 0),
     maxRechecks: integer('maxRechecks', options.maxRechecks, DEFAULT_MAX_RECHECKS, 0),
-    maxRetries: integer('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES, 0),
+    maxRetries: integer('maxRetries', options.maxRetries, v2 ? V2_DEFAULT_MAX_RETRIES : DEFAULT_MAX_RETRIES, 0),
     timeoutMs: integer('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS, 1),
     concurrency: integer('concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1),
     sleep: options.sleep ?? (async (ms) => { await delay(ms) }),
@@ -157,6 +178,22 @@ export function buildPayload (type: string, set: readonly SetOperation[] = []): 
   return payload
 }
 
+/**
+ * One v2 delivery's body: the documented example with a fresh `event_id` and `timestamp` (and a
+ * fresh entity id, in `data.id` and `entity_id`), then the `set` operations.
+ * @throws TypeError for an unknown type or a `set` path that cannot be applied
+ */
+export function buildV2Payload (type: string, set: readonly SetOperation[] = []): V2Payload {
+  const payload = exampleV2Payload(type)
+  payload.event_id = randomUUID()
+  payload.timestamp = new Date().toISOString()
+  const id = freshId()
+  payload.data.id = id
+  payload.entity_id = id
+  for (const [path, value] of set) setPath(payload as unknown as Record<string, unknown>, path, value)
+  return payload
+}
+
 function describeError (err: unknown, timeoutMs: number): string {
   const e = err as { name?: string, message?: string, cause?: { code?: string, message?: string } }
   if (e.name === 'TimeoutError') return `timeout after ${timeoutMs} ms`
@@ -165,14 +202,14 @@ function describeError (err: unknown, timeoutMs: number): string {
   return `connection error: ${e.message ?? String(err)}`
 }
 
-async function send (o: Resolved, body: string, n: number, reason: Attempt['reason']): Promise<Attempt> {
+async function send (o: Resolved, body: string, n: number, reason: Attempt['reason'], extraHeaders: Record<string, string>): Promise<Attempt> {
   const sentAt = new Date().toISOString()
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
   try {
     const res = await o.fetch(o.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'firstpromoter-webhooks-simulator' },
+      headers: { 'content-type': 'application/json', 'user-agent': 'firstpromoter-webhooks-simulator', ...extraHeaders },
       body,
       redirect: 'manual',
       // The whole exchange, body included, must fit in FirstPromoter's wait.
@@ -195,6 +232,13 @@ function nextStep (o: Resolved, report: Report, isFulfilment: boolean, counts: {
   const status = report.attempts.at(-1)!.status
   const ok = status !== null && status >= 200 && status < 300
   const stop: NextStep = { action: 'stop', inMs: 0 }
+  if (o.v2) {
+    // v2: any 2xx is done; anything else is retried on v2's doubling schedule, then given up.
+    report.outcome = ok ? 'delivered' : 'failed'
+    if (ok) return stop
+    counts.errors++
+    return counts.errors > o.maxRetries ? stop : { action: 'retry', inMs: v2RetryDelay(counts.errors, o.retryIntervalMs) }
+  }
   if (!isFulfilment) {
     report.outcome = ok ? 'delivered' : 'failed'
     return stop
@@ -214,23 +258,28 @@ function nextStep (o: Resolved, report: Report, isFulfilment: boolean, counts: {
 }
 
 async function deliver (o: Resolved, index: number, options: SimulateOptions): Promise<Report> {
-  const payload = buildPayload(o.type, o.set)
-  const body = JSON.stringify(payload)
-  const eventType = payload.event.type
-  const isFulfilment = eventType === 'fulfilment_pending'
-  const report: Report = {
-    delivery: index + 1,
-    eventType,
-    eventId: payload.event.id,
-    fulfilmentId: isFulfilment ? (payload.data.id as number | string) : null,
-    attempts: [],
-    outcome: 'failed'
+  let body: string
+  let report: Report
+  let headers = o.headers
+  if (o.v2) {
+    const payload = buildV2Payload(o.type, o.set)
+    body = JSON.stringify(payload)
+    // FirstPromoter's own headers, beside the subscription's.
+    headers = { 'x-event-id': payload.event_id, 'x-event-type': payload.event_type, ...o.headers }
+    const isCommission = payload.event_type.startsWith('commission.')
+    report = { delivery: index + 1, eventType: payload.event_type, eventId: payload.event_id, fulfilmentId: isCommission ? (payload.data.id as number | string) : null, attempts: [], outcome: 'failed' }
+  } else {
+    const payload = buildPayload(o.type, o.set)
+    body = JSON.stringify(payload)
+    const isFulfilment = payload.event.type === 'fulfilment_pending'
+    report = { delivery: index + 1, eventType: payload.event.type, eventId: payload.event.id, fulfilmentId: isFulfilment ? (payload.data.id as number | string) : null, attempts: [], outcome: 'failed' }
   }
+  const isFulfilment = !o.v2 && report.eventType === 'fulfilment_pending'
   const counts = { pending: 0, errors: 0 }
   let reason: Attempt['reason'] = 'first'
   for (;;) {
     // The same body every time: FirstPromoter re-sends the event, it does not make a new one.
-    const attempt = await send(o, body, report.attempts.length + 1, reason)
+    const attempt = await send(o, body, report.attempts.length + 1, reason, headers)
     report.attempts.push(attempt)
     const next = nextStep(o, report, isFulfilment, counts)
     options.onAttempt?.(report, attempt, next)
@@ -249,7 +298,9 @@ async function deliver (o: Resolved, index: number, options: SimulateOptions): P
  */
 export async function simulate (options: SimulateOptions): Promise<Report[]> {
   const o = resolve(options)
-  buildPayload(o.type, o.set) // a bad --set fails before anything is sent
+  // A bad --set fails before anything is sent.
+  if (o.v2) buildV2Payload(o.type, o.set)
+  else buildPayload(o.type, o.set)
   const reports: Report[] = new Array<Report>(o.count)
   let next = 0
   const lane = async () => {

@@ -41,11 +41,17 @@ ${ENVIRONMENT}`,
 
 Lists FirstPromoter's pending fulfilments (v1 GET /payouts/list?status=pending) and, through the
 BullMQ queues, grants the ones never received and closes the granted ones FirstPromoter still
-thinks pending. A running worker does the grants and closes (exactly once). Prints the report as JSON.
+thinks pending. With v2 credentials it also lists the approved, not yet fulfilled non-monetary
+commissions (v2 GET /commissions?filters[status]=approved&filters[fulfilled]=no) and does the same
+for them (the report's "v2"). A running worker does the grants and closes (exactly once). Prints
+the report as JSON.
 
 ${ENVIRONMENT}
-  FP_API_KEY              required: FirstPromoter v1 API key
+  FP_API_KEY              FirstPromoter v1 API key (this or the two v2 variables is required)
   FP_API_URL              default https://firstpromoter.com/api/v1
+  FP_API_V2_KEY           FirstPromoter v2 API key, with FP_ACCOUNT_ID
+  FP_ACCOUNT_ID           FirstPromoter v2 account id
+  FP_API_V2_URL           default https://api.firstpromoter.com/api/v2/company
   FP_API_RATE_PER_MINUTE  default 300 (the budget shared with the workers)`,
 
   prune: `Usage: ${BIN} prune --older-than <duration>
@@ -68,11 +74,21 @@ a timeout included, is an error retried up to 7 times, then "has_issues". Other 
 once. Prints one report per delivery: every attempt (status or error, elapsed ms) and the outcome
 (completed | pending | has_issues | delivered | failed).
 
+A v2 event type (commission.created, commission.updated, commission.approved, promoter.created,
+promoter.updated, referral.created, referral.updated, payout.updated) is sent as a v2 webhook
+subscription sends it: the v2 envelope with a fresh event_id, timestamp and entity id (data.id and
+entity_id, unless set), X-Event-Id and X-Event-Type, plus --header and --basic-auth. Any 2xx is
+"delivered"; anything else is retried on v2's schedule (--retry-interval, default 120000, doubled
+each time up to 256 times it: 2, 4, 8 … 32 min, 1, 2, 4, 8.5 h), --max-retries times (default 10),
+then "failed".
+
 Options:
   --url <url>               webhook URL, secret included (required)
   --type <event type>       default fulfilment_pending; one of lead_signup, lead_becomes_referral,
                             new_customer, lead_cancelled, promoter_signed_up, promoter_signs_up,
-                            promoter_accepted, reward_created, fulfilment_pending
+                            promoter_accepted, reward_created, fulfilment_pending, or a v2 type
+  --header <name: value>    repeatable; sent with every attempt (a v2 subscription's headers)
+  --basic-auth <user:pass>  HTTP Basic credentials (a v2 subscription's)
   --set <path=value>        repeatable; a dot path into the payload, the value parsed as JSON when
                             it parses, else a string: --set data.unit=credits --set data.amount=5
                             --set 'data.promoter.cust_id="42"'
@@ -80,9 +96,11 @@ Options:
                             unless set); default 1
   --concurrency <n>         deliveries in flight at once; default 8
   --recheck-interval <ms>   wait after a non-200 2xx answer; default 3600000 (1 h)
-  --retry-interval <ms>     wait after an error; default 12342857 (a day / 7)
+  --retry-interval <ms>     wait after an error; default 12342857 (a day / 7); v2: the first
+                            retry's wait, doubled each time; default 120000
   --max-rechecks <n>        re-sends after non-200 2xx answers before ending "pending"; default 24
-  --max-retries <n>         re-sends after errors before "has_issues"; default 7
+  --max-retries <n>         re-sends after errors before "has_issues"; default 7 (v2: before
+                            "failed"; default 10)
   --timeout <ms>            how long an answer may take; default 15000 (FirstPromoter's)
   --json                    print each report as one JSON line
   -h, --help                this help

@@ -202,3 +202,21 @@ t.test('simulate through the CLI: reports on stdout, exit 0 when completed, 2 ot
   t.match(wrong.stdout, /delivery 1: lead_signup event \d+ -> failed\n {2}#1 first: 404 in \d+ ms/)
   t.match(wrong.stderr, /delivery 1 #1 first: 404 in \d+ ms -> failed/)
 })
+
+t.test('reconcile with v2 credentials only: records and enqueues the approved, unfulfilled non-monetary commissions', async (t) => {
+  const ctx = await setup(t)
+  const fake = await startFakeFirstPromoter()
+  t.teardown(() => fake.close())
+  fake.addCommission({ id: 990001, unit: 'points', amount: 40, promoterId: 8 })
+  fake.addCommission({ id: 990002, unit: 'cash', amount: 4000 })
+  fake.addCommission({ id: 990003, unit: 'points', amount: 1, status: 'pending' })
+  const res = await runCli(['reconcile'], cliEnv(ctx, { FP_API_V2_KEY: fake.apiKey, FP_ACCOUNT_ID: fake.accountId, FP_API_V2_URL: fake.v2Url }))
+  t.equal(res.status, 0, res.stderr)
+  t.match(JSON.parse(res.stdout), { listed: 0, v2: { listed: 1, recovered: 1, skipped: 0 } })
+  const rows = await ctx.sql`select id::int as id, kind, fp_id::int as fp_id, source, state, unit, amount::int as amount from fulfilments`
+  t.same(rows, [{ id: -990001, kind: 'v2_commission', fp_id: 990001, source: 'reconcile', state: 'pending', unit: 'points', amount: 40 }])
+  const queue = createBullDispatcher({ redisUrl: TEST_REDIS_URL, prefix: ctx.prefix })
+  t.teardown(() => queue.close())
+  const jobs = await queue.queues.grants.getJobs(['waiting', 'prioritized', 'delayed'])
+  t.same(jobs.map((j) => j.data.fulfilmentId), [-990001], 'its grant job')
+})

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { PermanentGrantError } from '@fp-webhooks/worker'
 import { simulate, type Attempt } from '../src/simulate.js'
-import { SECRET, setup, sleep, startApi, startSilentServer, startWorker } from './helper.js'
+import { SECRET, setup, sleep, startApi, startSilentServer, startWorker, waitFor } from './helper.js'
 
 const statuses = (attempts: Attempt[]) => attempts.map((a) => a.status)
 
@@ -158,4 +158,42 @@ t.test('invalid options are refused before anything is sent', async (t) => {
   await t.rejects(simulate({ url: 'http://x/y', count: 0, fetch: fetchSpy }), /count must be an integer >= 1/)
   await t.rejects(simulate({ url: 'http://x/y', set: [['data.amount.x', 1]], fetch: fetchSpy }), /data.amount is a number/)
   t.equal(sent, 0)
+})
+
+t.test('v2: a commission created then approved, with the subscription\'s headers; one grant', async (t) => {
+  const ctx = await setup(t)
+  const api = await startApi(t, ctx, { FP_V2_AUTH_HEADER: 'authorization', FP_V2_AUTH_VALUES: 'Bearer sim-token-0123456789' })
+  await startWorker(t, ctx)
+  const id = 880_000_000 + Math.floor(Math.random() * 1_000_000)
+  // The flat shape names the promoter and the unit: no API lookup needed.
+  const set: Array<[string, unknown]> = [['data.id', id], ['entity_id', id], ['data.promoter_id', 12345], ['data.referral', null]]
+  const headers = { authorization: 'Bearer sim-token-0123456789' }
+  const [created] = await simulate({ url: api.url, type: 'commission.created', set, headers })
+  const [approved] = await simulate({ url: api.url, type: 'commission.updated', set, headers })
+  t.equal(created?.outcome, 'delivered', JSON.stringify(created?.attempts))
+  t.equal(approved?.outcome, 'delivered', JSON.stringify(approved?.attempts))
+  t.equal(approved?.fulfilmentId, id)
+  t.same(statuses(approved?.attempts ?? []), [200])
+  t.match(String(approved?.eventId), /^[0-9a-f-]{36}$/, 'a fresh UUID event id')
+  await waitFor(async () => (await ctx.sql`select count(*)::int as n from ledger_entries where fulfilment_id = ${-id}`)[0]?.n === 1, 10_000, 'the v2 grant')
+  const events = await ctx.sql`select event_type from webhook_events where source = 'v2' order by id`
+  t.same(events.map((e) => e.event_type), ['commission.created', 'commission.updated'])
+})
+
+t.test('v2: refused deliveries are retried on v2\'s doubling schedule, then failed', async (t) => {
+  const ctx = await setup(t)
+  const api = await startApi(t, ctx, { FP_V2_BASIC_AUTH: 'fp:right-password-0123' })
+  const slept: number[] = []
+  const [wrong] = await simulate({ url: api.url, type: 'promoter.created', basicAuth: 'fp:wrong', maxRetries: 4, sleep: async (ms) => { slept.push(ms) } })
+  t.equal(wrong?.outcome, 'failed')
+  t.same(statuses(wrong?.attempts ?? []), [404, 404, 404, 404, 404], 'the first attempt and 4 retries')
+  t.same(slept, [120_000, 240_000, 480_000, 960_000], '2, 4, 8, 16 minutes')
+  const [right] = await simulate({ url: api.url, type: 'promoter.created', basicAuth: 'fp:right-password-0123' })
+  t.equal(right?.outcome, 'delivered')
+  t.equal(right?.attempts.length, 1)
+  // Ten retries by default, the last waits 8.5 h.
+  const slept10: number[] = []
+  const [ten] = await simulate({ url: api.url, type: 'referral.created', sleep: async (ms) => { slept10.push(ms) } })
+  t.equal(ten?.attempts.length, 11)
+  t.equal(slept10.at(-1), 120_000 * 256)
 })

@@ -23,6 +23,16 @@ export const IdParams = {
   required: ['id']
 } as const
 
+/**
+ * A fulfilment's id: a v1 payout id, or minus the commission id for a v2 commission (its own
+ * namespace; see the db package's `v2FulfilmentId`).
+ */
+export const FulfilmentIdParams = {
+  type: 'object',
+  properties: { id: { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER } },
+  required: ['id']
+} as const
+
 /** Every state-changing form posts its CSRF token as `_csrf`. */
 export const csrfField = { _csrf: { type: 'string', maxLength: 200 } } as const
 

@@ -3,7 +3,7 @@ import type { FulfilmentFacts, FulfilmentStatus } from 'fastify-firstpromoter'
 import { apiCloseAfterGrant, closeDueNow, closePending } from './api-close.js'
 import type { DbOrTx } from './client.js'
 import { prepared } from './prepared.js'
-import { fulfilmentAnswers, fulfilments, type ApiCloseState, type FulfilmentState } from './schema.js'
+import { fulfilmentAnswers, fulfilments, type ApiCloseState, type FulfilmentKind, type FulfilmentState } from './schema.js'
 import { unitPaused } from './grant-pauses.js'
 import { storableRow } from './storable.js'
 
@@ -169,6 +169,7 @@ export async function countFulfilmentsByUnitAndState (db: DbOrTx) {
 
 export interface GrantView {
   id: number
+  kind: FulfilmentKind
   unit: string
   amount: number
   state: FulfilmentState
@@ -179,7 +180,7 @@ export interface GrantView {
 }
 
 const readForGrant = prepared<{ id: number }, Omit<GrantView, 'id' | 'amount'> & { amount: string }>((value) => sql`
-  select ${fulfilments.unit} as "unit", ${fulfilments.amount} as "amount", ${fulfilments.state} as "state",
+  select ${fulfilments.kind} as "kind", ${fulfilments.unit} as "unit", ${fulfilments.amount} as "amount", ${fulfilments.state} as "state",
     ${fulfilments.apiClose} as "apiClose", ${fulfilments.answeredPending} as "answeredPending",
     ${unitPaused(fulfilments.unit)} as "paused"
   from ${fulfilments} where ${fulfilments.id} = ${value('id')}`)

@@ -2,12 +2,13 @@ import { getTableColumns, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { DbOrTx } from './client.js'
 import { name } from './prepared.js'
-import { leads, promoters, rewards } from './schema.js'
+import { leads, payouts, promoters, rewards } from './schema.js'
 import { storableRow, type UnstorableValue } from './storable.js'
 
 export type PromoterRow = typeof promoters.$inferInsert
 export type LeadRow = typeof leads.$inferInsert
 export type RewardRow = typeof rewards.$inferInsert
+export type PayoutRow = typeof payouts.$inferInsert
 
 /*
  * Every projection row holds the state of the newest event that described it. An upsert wins only
@@ -75,5 +76,13 @@ export async function upsertReward (db: DbOrTx, input: RewardRow): Promise<Unsto
   const row = storableRow(rewards, input, unstorable)
   await db.insert(rewards).values(row)
     .onConflictDoUpdate({ target: rewards.id, set: takeAll(rewards, row), setWhere: newer(rewards) })
+  return unstorable
+}
+
+export async function upsertPayout (db: DbOrTx, input: PayoutRow): Promise<UnstorableValue[]> {
+  const unstorable: UnstorableValue[] = []
+  const row = storableRow(payouts, input, unstorable)
+  await db.insert(payouts).values(row)
+    .onConflictDoUpdate({ target: payouts.id, set: takeAll(payouts, row), setWhere: newer(payouts) })
   return unstorable
 }

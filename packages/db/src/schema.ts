@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -75,10 +76,22 @@ export const quarantine = pgTable('quarantine', {
 
 export type FulfilmentState = 'pending' | 'granting' | 'granted' | 'failed'
 export type ApiCloseState = 'not_needed' | 'pending' | 'done' | 'failed'
+/**
+ * Where a fulfilment comes from, each its own id namespace: a v1 payout (`fulfilment_pending.data.id`)
+ * or a v2 non-monetary commission (docs/firstpromoter-v2.md, "Non-monetary commissions").
+ */
+export type FulfilmentKind = 'v1_payout' | 'v2_commission'
 
-/** One row per FirstPromoter fulfilment (`fulfilment_pending.data.id`, a v1 payout id). */
+/**
+ * One row per FirstPromoter fulfilment, keyed (`kind`, `fp_id`). `id`, the key every job, ledger
+ * row and answer uses, is the payout id for v1 and minus the commission id for v2, so the two
+ * namespaces can never meet (the check constraint holds it).
+ */
 export const fulfilments = pgTable('fulfilments', {
   id: fpId('id').primaryKey(),
+  kind: text('kind').$type<FulfilmentKind>().notNull().default('v1_payout'),
+  /** FirstPromoter's own id: the payout id (v1) or the commission id (v2). */
+  fpId: bigint('fp_id', { mode: 'number' }).generatedAlwaysAs(sql`abs(id)`),
   source: text('source').$type<'webhook' | 'reconcile'>().notNull().default('webhook'),
   unit: text('unit').notNull(),
   amount: bigint('amount', { mode: 'number' }).notNull(),
@@ -87,6 +100,12 @@ export const fulfilments = pgTable('fulfilments', {
   promoterId: fpId('promoter_id'),
   custId: text('cust_id'),
   promoterEmail: text('promoter_email'),
+  /** v2: the referred customer's facts, when the commission has a referral. */
+  referralId: fpId('referral_id'),
+  referralUid: text('referral_uid'),
+  referralEmail: text('referral_email'),
+  /** v2: the party the payload names as rewarded; null when it does not say (the grant decides). */
+  party: text('party').$type<'promoter' | 'referral'>(),
   state: text('state').$type<FulfilmentState>().notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),
@@ -108,6 +127,8 @@ export const fulfilments = pgTable('fulfilments', {
   apiClosedAt: tstz('api_closed_at'),
   apiCloseError: text('api_close_error')
 }, (t) => [
+  uniqueIndex('fulfilments_kind_fp_id_uq').on(t.kind, t.fpId),
+  check('fulfilments_kind_id_ck', sql`(${t.kind} = 'v1_payout' and ${t.id} >= 0) or (${t.kind} = 'v2_commission' and ${t.id} < 0)`),
   index('fulfilments_state_idx').on(t.state, t.updatedAt),
   // The sweeper's closes due: few rows at any time.
   index('fulfilments_close_due_idx').on(t.updatedAt).where(sql`${t.apiClose} = 'pending'`),
@@ -215,3 +236,16 @@ export const rewards = pgTable('rewards', {
   fpCreatedAt: tstz('fp_created_at'),
   ...projectionVersion()
 }, (t) => [index('rewards_promoter_idx').on(t.promoterId)])
+
+/** v2 payouts (`payout.*`): a v2 commission marked fulfilled completes its payout. */
+export const payouts = pgTable('payouts', {
+  id: fpId('id').primaryKey(),
+  status: text('status'),
+  amount: bigint('amount', { mode: 'number' }),
+  unit: text('unit'),
+  promoterId: fpId('promoter_id'),
+  campaignId: fpId('campaign_id'),
+  paidAt: tstz('paid_at'),
+  fpCreatedAt: tstz('fp_created_at'),
+  ...projectionVersion()
+}, (t) => [index('payouts_promoter_idx').on(t.promoterId)])

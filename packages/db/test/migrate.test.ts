@@ -7,7 +7,7 @@ import { migrate } from '../src/migrate.js'
 import { TEST_PG_URL } from './helpers/database.js'
 
 /** Every table the migrations create, sorted. */
-const TABLES = ['event_outbox', 'fulfilment_answers', 'fulfilments', 'grant_pauses', 'leads', 'ledger_entries', 'promoters', 'quarantine', 'rewards', 'webhook_events']
+const TABLES = ['event_outbox', 'fulfilment_answers', 'fulfilments', 'grant_pauses', 'leads', 'ledger_entries', 'payouts', 'promoters', 'quarantine', 'rewards', 'webhook_events']
 
 function freshName () {
   return `fpw_migrate_${randomBytes(5).toString('hex')}`

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq'
 import { CLOSE_JOB_OPTIONS, EVENT_JOB_OPTIONS, GRANT_JOB_OPTIONS, RECONCILE_JOB_OPTIONS } from './job-options.js'
-import { JOB, RECONCILE_JOB_ID, closeJobId, eventJobId, grantJobId, type CloseJobData, type EventJobData, type GrantJobData, type GrantReward, type ReconcileJobData } from './names.js'
+import { JOB, RECONCILE_JOB_ID, V2_CLOSE_JOB_ID, closeJobId, eventJobId, grantJobId, type CloseJobData, type EventJobData, type GrantJobData, type GrantReward, type ReconcileJobData } from './names.js'
 import { requeue, type Enqueued } from './requeue.js'
 
 export interface JobQueues {
@@ -61,9 +61,12 @@ export function createJobs (queues: JobQueues) {
       await queues.grants.addBulk(rows.map((data) => ({ name: JOB.grant, data, opts: { ...GRANT_JOB_OPTIONS, jobId: grantJobId(data.fulfilmentId) } })))
     },
 
-    /** Closing a granted fulfilment through FirstPromoter's API (`close-<id>`). */
+    /**
+     * Closing a granted fulfilment through FirstPromoter's API (`close-<id>`). A v2 commission's
+     * (a negative fulfilment id, see the db package's `v2FulfilmentId`) joins the one batch close job.
+     */
     close: (fulfilmentId: number): Promise<Enqueued> =>
-      requeue(queues.maintenance, JOB.closeFulfilment, { fulfilmentId } satisfies CloseJobData, { ...CLOSE_JOB_OPTIONS, jobId: closeJobId(fulfilmentId) }),
+      requeue(queues.maintenance, JOB.closeFulfilment, { fulfilmentId } satisfies CloseJobData, { ...CLOSE_JOB_OPTIONS, jobId: fulfilmentId < 0 ? V2_CLOSE_JOB_ID : closeJobId(fulfilmentId) }),
 
     /** A reconciliation run asked for by hand; one at a time. */
     reconcile: (data: ReconcileJobData = {}): Promise<Enqueued> =>

@@ -26,6 +26,11 @@ export interface ReconcileJobData { campaignId?: number }
 export const grantJobId = (fulfilmentId: number) => `grant-${fulfilmentId}`
 export const eventJobId = (inboxId: number) => `event-${inboxId}`
 export const closeJobId = (fulfilmentId: number) => `close-${fulfilmentId}`
+/**
+ * v2 commissions are closed in batches (`POST /commissions/mark_fulfilled` takes many ids): one
+ * job collects every close due, so at most one runs at a time per prefix.
+ */
+export const V2_CLOSE_JOB_ID = 'close-v2-commissions'
 /** A reconciliation asked for by hand (admin, CLI): one at a time; the schedule has its own ids. */
 export const RECONCILE_JOB_ID = 'reconcile-requested'
 

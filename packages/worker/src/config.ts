@@ -13,6 +13,8 @@ export const WorkerEnvSchema = Type.Object({
   GRANT_RETRY_MAX_DELAY_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
   GRANT_PAUSE_RECHECK_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   RECONCILE_INTERVAL_MS: Type.Integer({ minimum: 0, default: 3_600_000 }),
+  // Ids per POST /commissions/mark_fulfilled; above 5 FirstPromoter answers 202 and a batch to follow.
+  FP_V2_CLOSE_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
   FP_API_RATE_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 400, default: 300 }),
   // The outbox relay (docs/ingest.md): rows per claim, and the poll when no notice comes (0: notices only).
   RELAY_BATCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),

@@ -4,6 +4,7 @@ import type { GrantFunctions } from './grants.js'
 import type { Handlers } from './handlers.js'
 import type { FulfilmentCloser } from './closer.js'
 import type { PayoutSource } from '@fp-webhooks/operations'
+import type { V2CloseOptions, V2CommissionApi } from './v2/api.js'
 
 /** What every processor gets: plain values and functions, so tests can build them directly. */
 export interface WorkerDeps {
@@ -15,6 +16,12 @@ export interface WorkerDeps {
   /** Set when FirstPromoter API credentials are configured. */
   closer: FulfilmentCloser | undefined
   payouts: PayoutSource | undefined
+  /**
+   * The v2 API, set when FP_API_V2_KEY and FP_ACCOUNT_ID are: v2 commissions are looked up,
+   * closed (`mark_fulfilled`) and reconciled through it. Without it they are granted, never closed.
+   */
+  v2?: V2CommissionApi
+  v2Close?: V2CloseOptions
   /** Through the queue package's one enqueue policy: asking again always yields a job that runs. */
   enqueueGrant: (fulfilmentId: number) => Promise<void>
   enqueueClose: (fulfilmentId: number) => Promise<void>

@@ -1,16 +1,16 @@
 import type { Fulfilment, Tx } from '@fp-webhooks/db'
 
 /**
- * Where a reward to grant comes from. Today every one is a v1 payout (`fulfilment_pending`, or a
- * pending payout found by reconciliation); v2 non-monetary commissions join as `'v2_commission'`,
- * with ids of their own: switch on `source` so a new one is never granted by mistake.
+ * Where a reward to grant comes from: a v1 payout (`fulfilment_pending`, or a pending payout found
+ * by reconciliation) or a v2 non-monetary commission that became approved. Their ids are separate
+ * namespaces: a payout and a commission may share a number, so key your own records on both.
  */
 export type GrantSource = 'v1_payout' | 'v2_commission'
 
 /** The facts of one reward to grant: what FirstPromoter asked for, as recorded. */
 export interface GrantRequest {
   source: GrantSource
-  /** FirstPromoter's id of the reward (the v1 payout id); unique within `source`. */
+  /** FirstPromoter's id of the reward (the v1 payout id, or the v2 commission id); unique within `source`. */
   id: number
   /** The reward's unit, e.g. `credits`, `free_months`, `points`. */
   unit: string
@@ -24,6 +24,16 @@ export interface GrantRequest {
   custId: string | null
   /** The promoter's e-mail; null when not sent or when personal data is dropped (`FP_PERSONAL_DATA=drop`). */
   email: string | null
+  /**
+   * v2 only: the referred customer of the commission (`id`, `uid`, `email`), when it has one; null
+   * for a v1 payout. See docs/firstpromoter-v2.md, "Non-monetary commissions".
+   */
+  referral: { id: number | null, uid: string | null, email: string | null } | null
+  /**
+   * v2 only: the side the payload names as rewarded; null when it does not say (`beneficiary` is then
+   * the promoter's, as in v1) and for every v1 payout.
+   */
+  party: 'promoter' | 'referral' | null
 }
 
 export interface GrantContext {
@@ -56,16 +66,20 @@ export type GrantFunction = (context: GrantContext) => Promise<void> | void
 export type GrantFunctions = Record<string, GrantFunction>
 
 /** The public facts of a recorded fulfilment; never its bookkeeping (answers, attempts, API close). */
-export function grantRequestOf (row: Pick<Fulfilment, 'id' | 'unit' | 'amount' | 'beneficiary' | 'promoterId' | 'custId' | 'promoterEmail'>): GrantRequest {
+export function grantRequestOf (row: Pick<Fulfilment, 'id' | 'kind' | 'unit' | 'amount' | 'beneficiary' | 'promoterId' | 'custId' | 'promoterEmail' | 'referralId' | 'referralUid' | 'referralEmail' | 'party'>): GrantRequest {
+  const v2 = row.kind === 'v2_commission'
   return {
-    source: 'v1_payout',
-    id: row.id,
+    source: v2 ? 'v2_commission' : 'v1_payout',
+    // A v2 commission is stored under the negative of its id (its own namespace).
+    id: Math.abs(row.id),
     unit: row.unit,
     amount: row.amount,
     beneficiary: row.beneficiary,
     promoterId: row.promoterId,
     custId: row.custId,
-    email: row.promoterEmail
+    email: row.promoterEmail,
+    referral: v2 && (row.referralId !== null || row.referralUid !== null) ? { id: row.referralId, uid: row.referralUid, email: row.referralEmail } : null,
+    party: row.party ?? null
   }
 }
 

@@ -10,6 +10,9 @@ import {
   type UnstorableValue,
   type WebhookEvent
 } from '@fp-webhooks/db'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { V2WebhookEnvelopeSchema } from 'fastify-firstpromoter'
+import { applyV2Projections } from './projections-v2.js'
 
 type Obj = Record<string, unknown>
 interface Version { sourceAt: Date, sourceEventId: number }
@@ -31,6 +34,7 @@ const balance = (v: unknown): Record<string, number> | null => {
   if (!o) return null
   return Object.fromEntries(Object.entries(o).filter(([, n]) => typeof n === 'number')) as Record<string, number>
 }
+const v2Envelope = TypeCompiler.Compile(V2WebhookEnvelopeSchema)
 const FIRST_PAYMENT = new Set(['lead_becomes_referral', 'new_customer'])
 
 /*
@@ -98,10 +102,14 @@ export interface ProjectionResult {
 }
 
 /**
- * Applies one stored v1 event to the promoters, leads and rewards projections. A value that does
+ * Applies one stored event to the promoters, leads, rewards (and, for v2, payouts) projections. A value that does
  * not fit its column never fails it: the row is written without it, and the result says which.
  */
 export async function applyProjections (tx: Tx, event: WebhookEvent): Promise<ProjectionResult> {
+  if (event.source === 'v2') {
+    if (event.state === 'test' || !v2Envelope.Check(event.payload)) return { applied: false, unstorable: [] }
+    return applyV2Projections(tx, event, event.payload)
+  }
   const unstorable: UnstorableValue[] = []
   const applied = await project(tx, event, unstorable)
   return { applied, unstorable }

@@ -47,6 +47,7 @@ export async function startConfiguredWorker (config: WorkerConfig, definition: F
       definition,
       ledgerUnits: config.FP_LEDGER_UNITS.split(',').map((u) => u.trim()).filter(Boolean),
       api: apiCredentials(config, limiterRedis),
+      v2Close: { batchSize: config.FP_V2_CLOSE_BATCH_SIZE },
       concurrency: { grants: config.WORKER_CONCURRENCY, events: config.WORKER_CONCURRENCY },
       sweepIntervalMs: config.SWEEP_INTERVAL_MS,
       staleAfterMs: config.SWEEP_STALE_AFTER_MS,

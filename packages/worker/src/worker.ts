@@ -14,6 +14,7 @@ import {
   type GrantRetryOptions
 } from '@fp-webhooks/queue'
 import { pino, type Logger } from 'pino'
+import { createV2Client } from '@fp-webhooks/firstpromoter-api'
 import { createFulfilmentCloser, type ApiCredentials } from './closer.js'
 import type { WorkerDeps } from './deps.js'
 import type { FirstPromoterDefinition } from './definition.js'
@@ -23,9 +24,11 @@ import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
 import { processGrant, type GrantResult } from './processors/grant.js'
-import { reconcile, type PayoutSource } from '@fp-webhooks/operations'
+import { reconcile, type PayoutSource, type ReconcileReport } from '@fp-webhooks/operations'
 import { startRelay } from './relay.js'
 import { sweep } from './processors/sweep.js'
+import type { V2CloseOptions, V2CommissionApi } from './v2/api.js'
+import { reconcileV2, type V2ReconcileReport } from './v2/reconcile.js'
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000
 export const DEFAULT_STALE_AFTER_MS = 30_000
@@ -52,6 +55,10 @@ export interface CreateWorkerOptions {
   api?: ApiCredentials
   /** Overrides the payout source used by reconciliation (default: the v1 API, when configured). */
   payouts?: PayoutSource
+  /** Overrides the v2 API of the non-monetary commission flow (default: a client from `api.v2`). */
+  v2?: V2CommissionApi
+  /** How v2 commissions are closed: ids per `mark_fulfilled` call, batch polling. */
+  v2Close?: V2CloseOptions
   concurrency?: { grants?: number, events?: number }
   /**
    * How often this process runs the outbox sweeper, on its own timer (not a Redis schedule, which an
@@ -109,6 +116,7 @@ export async function createWorker (options: CreateWorkerOptions) {
   const jobs = createJobs(queues)
   const closer = options.api ? createFulfilmentCloser(options.api) : undefined
   const payouts = options.payouts ?? v1PayoutSource(options.api)
+  const v2 = options.v2 ?? (options.api?.v2 ? createV2Client({ ...options.api.v2, limiter: options.api.limiter, timeoutMs: options.api.timeoutMs }) : undefined)
   const retryDelay = (attemptsMade: number) => grantRetryDelay(attemptsMade, options.grantRetry)
   const deps: WorkerDeps = {
     db: options.db,
@@ -118,6 +126,8 @@ export async function createWorker (options: CreateWorkerOptions) {
     handlers: options.handlers ?? options.definition?.handlers ?? createHandlers(),
     closer,
     payouts,
+    v2,
+    v2Close: options.v2Close,
     // Called for rows Postgres says are unfinished (sweep, reconcile, a granted fulfilment): a
     // finished job holding the id (one failed for stalling twice, a failed close) is replaced.
     enqueueGrant: async (id) => { await jobs.grant(id) },
@@ -130,7 +140,13 @@ export async function createWorker (options: CreateWorkerOptions) {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
   const canCloseViaApi = closer !== undefined
   const sweepNow = () => sweep({ ...deps, canCloseViaApi }, { staleAfterMs })
-  const reconcileNow = (payouts: PayoutSource) => reconcile({ db: deps.db, log, payouts, jobs, canCloseViaApi })
+  // v1 payouts and v2 commissions, whichever APIs are configured; the report keeps v1's shape.
+  const reconcileAll = async (): Promise<ReconcileReport & { v2?: V2ReconcileReport }> => {
+    const v1Report = deps.payouts
+      ? await reconcile({ db: deps.db, log, payouts: deps.payouts, jobs, canCloseViaApi })
+      : { listed: 0, recovered: 0, requeued: 0, reclosed: 0, invalid: 0 }
+    return deps.v2 ? { ...v1Report, v2: await reconcileV2(deps) } : v1Report
+  }
 
   const maintenance: Processor = async (job: Job) => {
     switch (job.name) {
@@ -138,12 +154,12 @@ export async function createWorker (options: CreateWorkerOptions) {
       // Left by an older version's Redis schedule; the timer below does it now.
       case JOB.sweep: return sweepNow()
       case JOB.reconcile: {
-        if (!deps.payouts) {
-          const reason = 'reconciliation needs FP_API_KEY (the v1 payouts list) in the worker\'s environment'
+        if (!deps.payouts && !deps.v2) {
+          const reason = 'reconciliation needs FP_API_KEY (the v1 payouts list) or FP_API_V2_KEY and FP_ACCOUNT_ID (the v2 commissions) in the worker\'s environment'
           log.warn({ jobId: job.id, reason }, 'reconcile job refused')
           throw new UnrecoverableError(reason)
         }
-        return reconcileNow(deps.payouts)
+        return reconcileAll()
       }
       default: throw new Error(`unknown maintenance job "${job.name}"`)
     }
@@ -195,7 +211,7 @@ export async function createWorker (options: CreateWorkerOptions) {
   // again whenever the connection is ready: a Redis that came back empty has lost it.
   const reconcileIntervalMs = options.reconcileIntervalMs ?? 3_600_000
   const scheduleReconcile = async () => {
-    if (deps.payouts && reconcileIntervalMs > 0) {
+    if ((deps.payouts || deps.v2) && reconcileIntervalMs > 0) {
       await queues.maintenance.upsertJobScheduler(JOB.reconcile, { every: reconcileIntervalMs }, { name: JOB.reconcile })
     }
   }
@@ -224,7 +240,11 @@ export async function createWorker (options: CreateWorkerOptions) {
   const sweeper = sweepIntervalMs > 0
     ? runEvery(sweepIntervalMs, sweepNow, (err) => log.warn({ err: { message: err.message } }, 'sweep failed; next run in %d ms', sweepIntervalMs))
     : undefined
-  log.info({ prefix, ledgerUnits: [...deps.ledgerUnits], customGrants: Object.keys(deps.grants), closeVia: closer?.api ?? 'none' }, 'worker ready')
+  if (!v2) {
+    // v2 has no status code that closes a fulfilment: only the API can, so say so before one is owed.
+    log.warn('no v2 API credentials (FP_API_V2_KEY and FP_ACCOUNT_ID): approved v2 non-monetary commissions are granted but can never be marked fulfilled on FirstPromoter, nor read back from its API')
+  }
+  log.info({ prefix, ledgerUnits: [...deps.ledgerUnits], customGrants: Object.keys(deps.grants), closeVia: closer?.api ?? 'none', v2Api: v2 !== undefined }, 'worker ready')
 
   return {
     workers,
@@ -235,8 +255,8 @@ export async function createWorker (options: CreateWorkerOptions) {
     /** Claims and queues every outbox row now (tests; the relay also runs on notices and its poll). */
     relay: () => relay?.drain() ?? Promise.resolve(),
     reconcile: () => {
-      if (!deps.payouts) throw new Error('reconciliation needs FP_API_KEY (the v1 payouts list)')
-      return reconcileNow(deps.payouts)
+      if (!deps.payouts && !deps.v2) throw new Error('reconciliation needs FP_API_KEY (the v1 payouts list) or FP_API_V2_KEY and FP_ACCOUNT_ID (the v2 commissions)')
+      return reconcileAll()
     },
     /**
      * Idempotent: every call returns the first call's promise. As in BullMQ's `Worker.close`, each

@@ -84,7 +84,9 @@ t.test('a grant function gets the reward\'s public facts, the transaction and th
     beneficiary: 'cust:cus_42',
     promoterId: f.promoterId,
     custId: 'cus_42',
-    email: 'ann@example.com'
+    email: 'ann@example.com',
+    referral: null,
+    party: null
   }, 'the documented GrantRequest: no answeredPending, apiClose, attempts')
   t.ok(Object.isFrozen(fulfilment))
   t.equal(idempotencyKey, `firstpromoter-fulfilment-${f.id}`)
@@ -121,4 +123,16 @@ t.test('the worker runs a definition\'s handlers with one event object, v1 and v
   t.match(v2Event, { id: commission.event_id, type: 'commission.updated', source: 'v2', known: true, inboxId: v2.inboxId, changes: commission.changes, data: { id: commission.data.id } })
   const unknownEvent = seen.find((s) => s.event.type === 'brand_new.thing')!.event
   t.match(unknownEvent, { known: false, source: 'v2', data: { x: 1 } })
+})
+
+t.test('a v2 commission reaches a grant function as its own source, with its own id and the referred customer', async (t) => {
+  const { grantRequestOf } = await import('../src/grants.js')
+  const base = { unit: 'credits', amount: 5, beneficiary: 'promoter:7', promoterId: 7, custId: null, promoterEmail: 'p@example.com' }
+  const facts = { unit: 'credits', amount: 5, beneficiary: 'promoter:7', promoterId: 7, custId: null, email: 'p@example.com' }
+  t.same(grantRequestOf({ ...base, id: -42, kind: 'v2_commission', referralId: 9, referralUid: 'ref-9', referralEmail: 'c@example.com', party: 'referral' }),
+    { ...facts, source: 'v2_commission', id: 42, referral: { id: 9, uid: 'ref-9', email: 'c@example.com' }, party: 'referral' },
+    'commission 42, stored as -42, is granted as commission 42')
+  t.same(grantRequestOf({ ...base, id: 42, kind: 'v1_payout', referralId: null, referralUid: null, referralEmail: null, party: null }), {
+    source: 'v1_payout', id: 42, unit: 'credits', amount: 5, beneficiary: 'promoter:7', promoterId: 7, custId: null, email: 'p@example.com', referral: null, party: null
+  }, 'payout 42 is another reward')
 })

@@ -21,6 +21,8 @@ export const run: CommandRun = async (args, { io }) => {
       url: { type: 'string' },
       type: { type: 'string' },
       set: { type: 'string', multiple: true },
+      header: { type: 'string', multiple: true },
+      'basic-auth': { type: 'string' },
       count: { type: 'string' },
       concurrency: { type: 'string' },
       'recheck-interval': { type: 'string' },
@@ -39,11 +41,19 @@ export const run: CommandRun = async (args, { io }) => {
   } catch (err) {
     throw new CliError((err as Error).message)
   }
+  const headers: Record<string, string> = {}
+  for (const h of values.header ?? []) {
+    const at = h.indexOf(':')
+    if (at < 1) throw new CliError(`--header must be "Name: value", got "${h.slice(0, 40)}"`)
+    headers[h.slice(0, at).trim().toLowerCase()] = h.slice(at + 1).trim()
+  }
   const json = values.json === true
   const options = {
     url: values.url,
     type: values.type,
     set,
+    headers,
+    basicAuth: values['basic-auth'],
     count: int('count', values.count, 1),
     concurrency: int('concurrency', values.concurrency, 1),
     recheckIntervalMs: int('recheck-interval', values['recheck-interval'], 0),

@@ -3,7 +3,7 @@ import { closeJobId, grantJobId } from '@fp-webhooks/queue'
 import type { FastifyInstance } from 'fastify'
 import { noticeFrom, noticeQuery } from '../notices.js'
 import { buildTimeline } from '../timeline.js'
-import { IdParams, csrfField, withinMs, type ConsoleContext } from '../context.js'
+import { FulfilmentIdParams, csrfField, withinMs, type ConsoleContext } from '../context.js'
 
 interface JobView { state: string, attemptsMade: number, failedReason: string | null }
 
@@ -33,7 +33,7 @@ export async function fulfilmentPages (fastify: FastifyInstance, { ctx }: { ctx:
     return ctx.render(reply, 'fulfilment-lookup', { page: 'fulfilments', notice: id ? { tone: 'bad', text: 'A fulfilment id is a number (FirstPromoter\'s `data.id`).' } : null })
   })
 
-  fastify.get('/fulfilments/:id', { schema: { params: IdParams } }, async (req, reply) => {
+  fastify.get('/fulfilments/:id', { schema: { params: FulfilmentIdParams } }, async (req, reply) => {
     const { id } = req.params as { id: number }
     const fulfilment = await getFulfilment(db, id)
     if (!fulfilment) return ctx.render(reply, 'fulfilment-lookup', { page: 'fulfilments', notice: { tone: 'bad', text: `Fulfilment ${id} is not recorded.` } }, 404)
@@ -58,7 +58,7 @@ export async function fulfilmentPages (fastify: FastifyInstance, { ctx }: { ctx:
     })
   })
 
-  const actionSchema = { params: IdParams, body: { type: 'object', properties: { ...csrfField, from: { type: 'string', maxLength: 20 } } } }
+  const actionSchema = { params: FulfilmentIdParams, body: { type: 'object', properties: { ...csrfField, from: { type: 'string', maxLength: 20 } } } }
 
   fastify.post('/fulfilments/:id/retry', { schema: actionSchema, preHandler: ctx.csrfProtection }, async (req, reply) => {
     const { id } = req.params as { id: number }

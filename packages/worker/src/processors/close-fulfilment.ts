@@ -4,6 +4,7 @@ import type { CloseJobData } from '@fp-webhooks/queue'
 import { isPermanentApiError } from '../closer.js'
 import type { WorkerDeps } from '../deps.js'
 import { isFinalAttempt } from './attempts.js'
+import { closeV2Commissions } from '../v2/close-commissions.js'
 
 /**
  * Closes a granted fulfilment through FirstPromoter's API: it was answered "pending" and would
@@ -12,6 +13,11 @@ import { isFinalAttempt } from './attempts.js'
  */
 export async function processCloseFulfilment (job: Job<CloseJobData>, deps: WorkerDeps): Promise<'closed' | 'skipped'> {
   const id = job.data.fulfilmentId
+  // A v2 commission's close job closes every v2 close due, in batches.
+  if (id < 0) {
+    const report = await closeV2Commissions(deps, { final: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) })
+    return report.closed > 0 ? 'closed' : 'skipped'
+  }
   const f = await getFulfilment(deps.db, id)
   if (!f || f.state !== 'granted' || f.apiClose !== 'pending' || !deps.closer) return 'skipped'
   try {

@@ -6,6 +6,7 @@ import type { WorkerDeps } from '../deps.js'
 import { isFinalAttempt } from './attempts.js'
 import { toFirstPromoterEvent } from '../events.js'
 import { applyProjections } from '../projections.js'
+import { fulfilV2Approval } from '../v2/approvals.js'
 
 /**
  * Processes one stored event: projections first (one transaction, idempotent), then the
@@ -23,6 +24,8 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
     if (shapeErrors.length > 0) deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, errors: shapeErrors }, 'event data differs from the documented shape; processed as received')
   }
   try {
+    // Before the projections: an approval is a reward owed, and the grant is what must not wait.
+    await fulfilV2Approval(deps, event)
     const { unstorable } = await deps.db.transaction((tx) => applyProjections(tx, event))
     if (unstorable.length > 0) {
       // Columns and reasons only: the values themselves may be personal data.

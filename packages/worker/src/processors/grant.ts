@@ -63,8 +63,8 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps, to
   try {
     // The built-in grant is one prepared statement, with nothing of the integrator's to run.
     outcome = grant === ledgerGrant
-      ? await grantFromLedger(deps.db, id, deps.closer !== undefined)
-      : await grantInTransaction(deps, id, grant)
+      ? await grantFromLedger(deps.db, id, canClose(deps, recorded))
+      : await grantInTransaction(deps, recorded, grant)
   } catch (err) {
     // The text kept in last_error, the log and the job (Redis) has no query parameters or e-mails.
     const reason = errorText(err)
@@ -91,7 +91,8 @@ export async function processGrant (job: Job<GrantJobData>, deps: WorkerDeps, to
  */
 async function grantBeforeReading (job: Job<GrantJobData>, deps: WorkerDeps): Promise<GrantResult | null> {
   const { fulfilmentId: id, unit } = job.data
-  if (unit === undefined || grantFunctionFor(unit, deps.grants, deps.ledgerUnits) !== ledgerGrant) return null
+  // A v2 commission (negative id) closes through the v2 API only: the full path decides that.
+  if (id < 0 || unit === undefined || grantFunctionFor(unit, deps.grants, deps.ledgerUnits) !== ledgerGrant) return null
   const onlyUnits = [...deps.ledgerUnits].filter((u) => !Object.hasOwn(deps.grants, u))
   const outcome = await grantFromLedgerIfUnit(deps.db, id, deps.closer !== undefined, onlyUnits).catch(() => null)
   if (!outcome) return null
@@ -99,7 +100,8 @@ async function grantBeforeReading (job: Job<GrantJobData>, deps: WorkerDeps): Pr
 }
 
 /** The integrator's grant: its writes, the ledger row and the state change in one transaction. */
-async function grantInTransaction (deps: WorkerDeps, id: number, grant: GrantFunction): Promise<GrantOutcome> {
+async function grantInTransaction (deps: WorkerDeps, recorded: GrantView, grant: GrantFunction): Promise<GrantOutcome> {
+  const id = recorded.id
   await markGranting(deps.db, id)
   return deps.db.transaction(async (tx) => {
     const row = await getFulfilment(tx, id)
@@ -118,8 +120,8 @@ async function grantInTransaction (deps: WorkerDeps, id: number, grant: GrantFun
     // Taken: the winner committed the grant and the state change together. Marking it granted
     // again would move grantedAt and could reopen an API close the winner already finished.
     if (!entry) return { grantedNow: false, closeDue: false, state: 'granted' }
-    await grant({ fulfilment: Object.freeze(grantRequestOf(row)), tx, idempotencyKey: `firstpromoter-fulfilment-${id}` })
-    const { closeDue } = await markGranted(tx, id, deps.closer !== undefined)
+    await grant({ fulfilment: Object.freeze(grantRequestOf(row)), tx, idempotencyKey: row.kind === 'v2_commission' ? `firstpromoter-v2-commission-${-id}` : `firstpromoter-fulfilment-${id}` })
+    const { closeDue } = await markGranted(tx, id, canClose(deps, recorded))
     return { grantedNow: true, closeDue, state: 'granted' }
   })
 }
@@ -133,6 +135,11 @@ async function deferWhilePaused (job: Job<GrantJobData>, deps: WorkerDeps, recor
   await job.moveToDelayed(Date.now() + deps.pauseRecheckMs, token)
   deps.log.debug({ fulfilmentId: recorded.id, unit: recorded.unit, recheckInMs: deps.pauseRecheckMs }, 'grants paused: grant deferred')
   throw new DelayedError()
+}
+
+/** Whether the grant can be closed through the API: a v2 commission only through the v2 API. */
+function canClose (deps: WorkerDeps, recorded: GrantView): boolean {
+  return recorded.kind === 'v2_commission' ? deps.v2 !== undefined : deps.closer !== undefined
 }
 
 /** Ends the fulfilment `failed` (FirstPromoter is answered 422) and tells a human why. */

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { retryFulfilment } from '@fp-webhooks/operations'
 import { errorReply } from '../../error-reply.js'
 import { ADMIN_NOT_FOUND, ADMIN_NOT_RETRYABLE, ADMIN_RECONCILE_NOT_CONFIGURED } from '../../errors.js'
-import { IdParams, withErrors } from './schemas.js'
+import { FulfilmentIdParams, withErrors } from './schemas.js'
 
 export interface FulfilmentRoutesOptions {
   /** FP_API_KEY is set: reconciliation can list FirstPromoter's pending payouts. */
@@ -26,7 +26,7 @@ export async function fulfilmentRoutes (fastify: FastifyInstance, opts: Fulfilme
   }, async (req) => ({ fulfilments: await listFulfilments(fastify.db.db, { state: req.query.state as never, limit: req.query.limit }) }))
 
   app.get('/fulfilments/:id', {
-    schema: { summary: 'A fulfilment: its state and every answer FirstPromoter got', params: IdParams, response: withErrors }
+    schema: { summary: 'A fulfilment: its state and every answer FirstPromoter got', params: FulfilmentIdParams, response: withErrors }
   }, async (req, reply) => {
     const fulfilment = await getFulfilment(fastify.db.db, req.params.id)
     if (!fulfilment) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`fulfilment ${req.params.id}`)))
@@ -34,7 +34,7 @@ export async function fulfilmentRoutes (fastify: FastifyInstance, opts: Fulfilme
   })
 
   app.post('/fulfilments/:id/retry', {
-    schema: { summary: 'Retry a failed fulfilment, or run a retrying grant now (after fixing its cause)', params: IdParams, response: withErrors }
+    schema: { summary: 'Retry a failed fulfilment, or run a retrying grant now (after fixing its cause)', params: FulfilmentIdParams, response: withErrors }
   }, async (req, reply) => {
     const result = await retryFulfilment(fastify.db.db, fastify.queue.jobs, req.params.id)
     if (!result) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`fulfilment ${req.params.id}`)))
@@ -44,7 +44,7 @@ export async function fulfilmentRoutes (fastify: FastifyInstance, opts: Fulfilme
   })
 
   app.post('/reconcile', {
-    schema: { summary: 'Run reconciliation against FirstPromoter now (the worker runs it; needs FP_API_KEY)', response: withErrors }
+    schema: { summary: 'Run reconciliation against FirstPromoter now (the worker runs it; needs FP_API_KEY, or FP_API_V2_KEY and FP_ACCOUNT_ID)', response: withErrors }
   }, async (req, reply) => {
     if (!opts.reconcileConfigured) {
       const refused = new ADMIN_RECONCILE_NOT_CONFIGURED()

@@ -19,7 +19,7 @@ export interface AdminOptions {
   authFailureLimit?: number
   /** That window, in ms. Default 15 minutes. */
   authFailureWindowMs?: number
-  /** FP_API_KEY is set, so `POST /admin/reconcile` can work (409 otherwise). */
+  /** FP_API_KEY (or the v2 key and account id) is set, so `POST /admin/reconcile` can work (409 otherwise). */
   reconcileConfigured?: boolean
 }
 
