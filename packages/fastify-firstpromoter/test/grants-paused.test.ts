@@ -5,7 +5,7 @@ import fastifyFirstPromoter from '../src/index.js'
 import { SECRET, memorySeams } from './helper.js'
 
 const fulfilment = (id: number, unit: string) => {
-  const body = JSON.parse(readFileSync(new URL('./fixtures/fulfilment_pending.json', import.meta.url), 'utf8'))
+  const body = JSON.parse(readFileSync(new URL('../../testing/fixtures/fulfilment_pending.json', import.meta.url), 'utf8'))
   body.data.id = id
   body.event.id = 5000 + id
   body.data.unit = unit

@@ -111,7 +111,7 @@ function start (script: string, cwd: string, env: NodeJS.ProcessEnv) {
   }
 }
 
-const fixture = (name: string) => JSON.parse(readFileSync(join(root, 'packages/worker/test/fixtures', name), 'utf8'))
+const fixture = (name: string) => JSON.parse(readFileSync(join(root, 'packages/testing/fixtures', name), 'utf8'))
 let nextId = 600_000_000 + Math.floor(Math.random() * 1_000_000) * 10
 const uniqueId = () => ++nextId
 

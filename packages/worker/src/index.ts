@@ -23,6 +23,6 @@ export { createFulfilmentCloser, type ApiCredentials, type FulfilmentCloser } fr
 export { loadWorkerConfig, WorkerEnvSchema, type WorkerConfig } from './config.js'
 export { applyProjections } from './projections.js'
 export { startRelay, DEFAULT_RELAY_BATCH, DEFAULT_RELAY_POLL_MS, type RelayOptions, type OutboxRelay } from './relay.js'
-export { reconcileV2, type V2ReconcileReport } from './v2/reconcile.js'
+export { reconcileV2, type V2ReconcileReport } from '@fp-webhooks/operations'
 export { closeV2Commissions, type V2CloseReport } from './v2/close-commissions.js'
 export type { V2CommissionApi, V2CloseOptions } from './v2/api.js'

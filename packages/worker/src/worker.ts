@@ -24,11 +24,10 @@ import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
 import { processEvent } from './processors/event.js'
 import { processGrant, type GrantResult } from './processors/grant.js'
-import { reconcile, type PayoutSource, type ReconcileReport } from '@fp-webhooks/operations'
+import { reconcile, reconcileV2, type PayoutSource, type ReconcileReport, type V2ReconcileReport } from '@fp-webhooks/operations'
 import { startRelay } from './relay.js'
 import { sweep } from './processors/sweep.js'
 import type { V2CloseOptions, V2CommissionApi } from './v2/api.js'
-import { reconcileV2, type V2ReconcileReport } from './v2/reconcile.js'
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000
 export const DEFAULT_STALE_AFTER_MS = 30_000

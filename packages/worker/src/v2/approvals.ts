@@ -2,7 +2,7 @@ import { recordV2Fulfilment, v2FulfilmentId, type V2FulfilmentFacts, type Webhoo
 import { commissionApproval, V2WebhookEnvelopeSchema, type V2CommissionApproval, type V2WebhookEnvelope } from 'fastify-firstpromoter'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { WorkerDeps } from '../deps.js'
-import { factsFromApiCommission } from './api.js'
+import { factsFromApiCommission } from '@fp-webhooks/operations'
 
 const envelope = TypeCompiler.Compile(V2WebhookEnvelopeSchema)
 
