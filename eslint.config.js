@@ -7,6 +7,18 @@ export default [
     ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.tap/**', 'packages/db/drizzle/**', 'bench/RESULTS.md']
   }),
   {
+    // fastify's line length.
+    rules: {
+      '@stylistic/max-len': ['error', {
+        code: 120,
+        ignoreUrls: true,
+        ignoreStrings: true,
+        ignoreTemplateLiterals: true,
+        ignoreRegExpLiterals: true
+      }]
+    }
+  },
+  {
     // No package imports an app (README "Layout"): apps are built from packages, never the reverse.
     files: ['packages/**/*.{ts,mts,js,mjs}'],
     // The CLI's end-to-end tests drive it against the real api (still to move under apps/api/test).

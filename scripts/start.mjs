@@ -107,7 +107,8 @@ function start (service) {
   log('info', `${service.name} started`, { process: service.name, childPid: child.pid })
 }
 
-const running = () => Object.values(services).filter((s) => s.child && s.child.exitCode === null && s.child.signalCode === null)
+const running = () => Object.values(services)
+  .filter((s) => s.child && s.child.exitCode === null && s.child.signalCode === null)
 
 function onExit (service, code, signal) {
   if (stopping) {

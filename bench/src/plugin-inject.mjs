@@ -1,7 +1,8 @@
 // The plugin's request path alone: an in-process loop of `app.inject` on a v1 event over a no-op
 // store and dispatcher (no Postgres, no Redis, no sockets). Compares builds side by side, in one
 // process, round by round, so that load on the machine hits each alike:
-//   node bench/src/plugin-inject.mjs before=/path/to/old/dist/index.js after=packages/fastify-firstpromoter/dist/index.js
+//   node bench/src/plugin-inject.mjs before=/path/to/old/dist/index.js \
+//     after=packages/fastify-firstpromoter/dist/index.js
 // N (requests a round, default 20000) and ROUNDS (default 5) from the environment. Wall time and
 // CPU time per round; on a shared machine the CPU time is the steadier figure.
 import { createRequire } from 'node:module'

@@ -39,7 +39,13 @@ try {
   const meter = cpuMeter([process.pid], name)
   await meter.start()
   const started = performance.now()
-  const relay = await startRelay({ db: handle.db, log: { warn: (...args) => console.warn(...args), info: () => {}, debug: () => {} }, pollMs: 0, batch: BATCH, enqueue: (rows) => queue.jobs.newEvents(rows) })
+  const relay = await startRelay({
+    db: handle.db,
+    log: { warn: (...args) => console.warn(...args), info: () => {}, debug: () => {} },
+    pollMs: 0,
+    batch: BATCH,
+    enqueue: (rows) => queue.jobs.newEvents(rows)
+  })
   await relay.drain()
   const seconds = (performance.now() - started) / 1000
   const cpu = await meter.stop()

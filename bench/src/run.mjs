@@ -162,7 +162,8 @@ async function throughputCases (results) {
       }
       log(`${name}: server pid ${servers[name].pid} on port ${servers[name].port}`)
     }
-    const load = (name, duration) => runLoad({ port: servers[name].port, nextBody: ordinaryBodies(), connections: S.connections, duration })
+    const load = (name, duration) =>
+      runLoad({ port: servers[name].port, nextBody: ordinaryBodies(), connections: S.connections, duration })
     for (const name of wanted) {
       log(`${name}: warm-up ${S.warmup} s`)
       await load(name, S.warmup)
@@ -194,7 +195,8 @@ async function fulfilmentCase (results) {
     const api = await startChild('api.mjs', { name: `${RUN_ID}-fulfilment-api`, env: childEnv(db, prefix), cpuProf: S.profile.has('api') })
     children.push(api)
     log(`fulfilment: api pid ${api.pid}, ${S.fulfilmentWorkers} worker process(es); warm-up ${S.warmup} s`)
-    const load = (duration) => runLoad({ port: api.port, nextBody: fulfilmentBodies(), connections: S.fulfilmentConnections, duration })
+    const load = (duration) =>
+      runLoad({ port: api.port, nextBody: fulfilmentBodies(), connections: S.fulfilmentConnections, duration })
     await load(S.warmup)
     const reps = []
     for (let i = 0; i < S.reps; i++) {
@@ -252,7 +254,11 @@ async function drainOnce ({ kind, processes, n }) {
     }
     await queue.pause()
     for (let i = 0; i < ids.length; i += 1000) {
-      await queue.addBulk(ids.slice(i, i + 1000).map((id) => ({ name: JOB.grant, data: { fulfilmentId: id }, opts: { ...GRANT_JOB_OPTIONS, jobId: grantJobId(id) } })))
+      await queue.addBulk(ids.slice(i, i + 1000).map((id) => ({
+        name: JOB.grant,
+        data: { fulfilmentId: id },
+        opts: { ...GRANT_JOB_OPTIONS, jobId: grantJobId(id) }
+      })))
     }
     const script = kind === 'baseline' ? 'baseline-worker.mjs' : 'worker.mjs'
     for (let i = 0; i < processes; i++) {
@@ -297,7 +303,10 @@ async function drainCase (results) {
     }
   }
   const rate = (key) => median(runsOf[key].map((r) => r.rate))
-  const cpu = (key) => ({ procs: median(runsOf[key].map((r) => r.cpu.procs)), pg: median(runsOf[key].map((r) => r.cpu.pg)) })
+  const cpu = (key) => ({
+    procs: median(runsOf[key].map((r) => r.cpu.procs)),
+    pg: median(runsOf[key].map((r) => r.cpu.pg))
+  })
   results['worker-drain'] = {
     runs: runsOf,
     cpu: { baseline: cpu('baseline'), one: cpu('one'), two: cpu('two') },
@@ -341,11 +350,19 @@ async function soakCase (results) {
     const windowOf = (from, to) => {
       const inside = samples.filter((s) => s.t >= from * total && s.t <= to * total)
       const use = inside.length ? inside : [samples.at(-1)]
-      return { t: use[0].t, api: median(use.map((s) => s.api)), worker: median(use.map((s) => s.worker)), n: use.length }
+      return {
+        t: use[0].t,
+        api: median(use.map((s) => s.api)),
+        worker: median(use.map((s) => s.worker)),
+        n: use.length
+      }
     }
     const warm = windowOf(0.15, 0.25)
     const end = windowOf(0.9, 1)
-    const peak = { api: Math.max(...samples.map((s) => s.api ?? 0)), worker: Math.max(...samples.map((s) => s.worker ?? 0)) }
+    const peak = {
+      api: Math.max(...samples.map((s) => s.api ?? 0)),
+      worker: Math.max(...samples.map((s) => s.worker ?? 0))
+    }
     const sql = postgres(db.url, { max: 1, onnotice: () => {} })
     let backlog
     try {
@@ -431,7 +448,9 @@ function report (results, meta) {
   if (burst) {
     const c = burst.check
     const exact = c.ledger === c.granted && c.distinct_ledger === c.ledger
-    const ok = burst.fivexx === 0 && burst.errors + burst.timeouts === 0 && burst.max <= 10_000 && burst.allGrantedAfter !== null && burst.allGrantedAfter <= S.burstGrantSeconds && exact && burst.closedViaApi === burst.answered202
+    const ok = burst.fivexx === 0 && burst.errors + burst.timeouts === 0 && burst.max <= 10_000 &&
+      burst.allGrantedAfter !== null && burst.allGrantedAfter <= S.burstGrantSeconds && exact &&
+      burst.closedViaApi === burst.answered202
     targets.push(['burst', ok])
     row(['burst', `${fmtInt(burst.answered)} in ${burst.sentIn.toFixed(1)} s`, fmtMs(burst.p50), fmtMs(burst.p90), fmtMs(burst.p99), errorsCell(burst),
       `${S.burstConnections} conn, 1 worker; 5xx: ${fmtInt(burst.fivexx)}, slowest ${fmtMs(burst.max)}; 200: ${fmtInt(burst.status['200'] ?? 0)}, 202: ${fmtInt(burst.status['202'] ?? 0)} (${fmtInt(burst.closedViaApi)} of ${fmtInt(burst.answered202)} closed through the fake API); all granted after ${burst.allGrantedAfter === null ? '**not within the limit**' : `${burst.allGrantedAfter.toFixed(1)} s`}; ledger ${fmtInt(c.ledger)} = granted ${fmtInt(c.granted)} of ${fmtInt(c.fulfilments)}; CPU/fulfilment: ${burst.cpu.api.toFixed(2)} ms api + ${burst.cpu.worker.toFixed(2)} ms worker + ${burst.cpu.pg.toFixed(2)} ms Postgres`,

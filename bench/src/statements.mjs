@@ -120,7 +120,13 @@ try {
     ['fulfilment record', {
       before: (i) => {
         const f = facts(beforeId(i))
-        const stored = { ...f, unit: storableString(f.unit), beneficiary: storableString(f.beneficiary), custId: storableString(f.custId), promoterEmail: storableString(f.promoterEmail) }
+        const stored = {
+          ...f,
+          unit: storableString(f.unit),
+          beneficiary: storableString(f.beneficiary),
+          custId: storableString(f.custId),
+          promoterEmail: storableString(f.promoterEmail)
+        }
         return before.recordFulfilment(sql, { source: 'v1', eventId: storableString(`bf-${i}`), eventType: storableString('fulfilment_pending'), eventCreatedAt: new Date(), payloadJson: storableJsonText(PAYLOAD) }, stored)
       },
       after: (i) => store.record(delivery(`af-${i}`, facts(afterId(i))))

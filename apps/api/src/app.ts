@@ -19,7 +19,10 @@ export interface AppOptions {
   config: ApiConfig
   /** The definition module's export (FP_DEFINITION_MODULE), validated at start; an in-process worker runs it. */
   definition?: FirstPromoterDefinition
-  /** When set (WORKER_IN_PROCESS=true), the worker runs in this process with this configuration, closed with the server. */
+  /**
+   * When set (WORKER_IN_PROCESS=true), the worker runs in this process with this configuration,
+   * closed with the server.
+   */
   worker?: WorkerConfig
 }
 
@@ -81,7 +84,9 @@ async function api (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
 
   await fastify.register(fastifyFirstPromoter, {
     secrets: config.FP_WEBHOOK_SECRET,
-    store: createPostgresStore(db.db, { groupCommit: { maxRows: config.FP_INGEST_BATCH_ROWS, maxWaitMs: config.FP_INGEST_BATCH_WAIT_MS } }),
+    store: createPostgresStore(db.db, {
+      groupCommit: { maxRows: config.FP_INGEST_BATCH_ROWS, maxWaitMs: config.FP_INGEST_BATCH_WAIT_MS }
+    }),
     dispatcher: queue.dispatcher,
     prefix: WEBHOOK_PREFIX,
     bodyLimit: config.FP_BODY_LIMIT,

@@ -70,7 +70,9 @@ const V2_AUTH_ENV = {
 } as const satisfies Record<keyof V2AuthOptions, keyof ApiConfig>
 
 /** The plugin's v2 credential options, from their variables. */
-export function v2AuthOptions (config: Partial<Pick<ApiConfig, (typeof V2_AUTH_ENV)[keyof V2AuthOptions]>>): V2AuthOptions {
+export function v2AuthOptions (
+  config: Partial<Pick<ApiConfig, (typeof V2_AUTH_ENV)[keyof V2AuthOptions]>>
+): V2AuthOptions {
   return Object.fromEntries(Object.entries(V2_AUTH_ENV).map(([option, name]) => [option, config[name]]))
 }
 
@@ -81,7 +83,9 @@ function checkV2Auth (config: ApiConfig): void {
     configured = Object.values(normalizeV2Auth(v2AuthOptions(config))).some((part) => part !== null)
   } catch (err) {
     const problem = (err as Error).message.replace(/^.*option: /, '')
-    throw new ConfigError([Object.entries(V2_AUTH_ENV).reduce((text, [option, name]) => text.replaceAll(option, name), problem)])
+    throw new ConfigError([
+      Object.entries(V2_AUTH_ENV).reduce((text, [option, name]) => text.replaceAll(option, name), problem)
+    ])
   }
   if (configured && !config.FP_ACCEPT_V2) throw new ConfigError(['FP_V2_AUTH_HEADER, FP_V2_BASIC_AUTH and FP_V2_SIGNING_SECRETS need FP_ACCEPT_V2=true'])
 }

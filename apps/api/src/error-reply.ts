@@ -2,7 +2,12 @@ import { STATUS_CODES } from 'node:http'
 import { Type, type Static } from '@sinclair/typebox'
 
 /** Every error answer of the api: Fastify's shape. */
-export const ErrorReplySchema = Type.Object({ statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() })
+export const ErrorReplySchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String()
+})
 export type ErrorReply = Static<typeof ErrorReplySchema>
 
 /**

@@ -12,7 +12,8 @@ const anyCase = (hex: string) => hex.replace(/[A-F]/g, (h) => `[${h}${h.toLowerC
 /** One character of a secret, in each form it can take in a JSON log line. */
 function characterPattern (char: string): string {
   const forms = new Set<string>()
-  // As pino writes it: `"` and `\` escaped (once or more, when an error text quotes JSON), control characters as \uXXXX.
+  // As pino writes it: `"` and `\` escaped (once or more, when an error text quotes JSON),
+  // control characters as \uXXXX.
   if (char === '"') forms.add('\\\\*"')
   else if (char === '\\') forms.add('\\\\+')
   else forms.add(escapeRegExp(JSON.stringify(char).slice(1, -1)))

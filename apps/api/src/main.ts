@@ -4,7 +4,10 @@ import { loadDefinitionFromEnv, loadWorkerConfig } from '@fp-webhooks/worker'
 import { loadApiConfig } from './config.js'
 import { startServer } from './server.js'
 
-/** One round trip to Postgres that also checks the schema. @throws DependencyError, SchemaNotReadyError naming DATABASE_URL */
+/**
+ * One round trip to Postgres that also checks the schema.
+ * @throws DependencyError, SchemaNotReadyError naming DATABASE_URL
+ */
 async function checkSchema (url: string): Promise<void> {
   try {
     await assertMigrated(url)

@@ -37,7 +37,11 @@ export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'> & Partial<Pi
     name: 'api',
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[REDACTED]' },
     serializers: {
-      req: (req: { method: string, url: string, ip?: string }) => ({ method: req.method, url: maskedUrl(req.url, WEBHOOK_PREFIX, secrets), remoteAddress: req.ip })
+      req: (req: { method: string, url: string, ip?: string }) => ({
+        method: req.method,
+        url: maskedUrl(req.url, WEBHOOK_PREFIX, secrets),
+        remoteAddress: req.ip
+      })
     },
     hooks: { streamWrite: scrub }
   }
@@ -47,7 +51,10 @@ export function loggerOptions (config: Pick<ApiConfig, 'LOG_LEVEL'> & Partial<Pi
  * Builds the Fastify instance with the app registered (not listening).
  * @param logStream where log lines go (stdout by default; tests capture them)
  */
-export async function buildServer (options: AppOptions, { logStream, ...fastifyOptions }: FastifyServerOptions & { logStream?: NodeJS.WritableStream } = {}) {
+export async function buildServer (
+  options: AppOptions,
+  { logStream, ...fastifyOptions }: FastifyServerOptions & { logStream?: NodeJS.WritableStream } = {}
+) {
   const { config } = options
   const server = Fastify({
     logger: loggerOptions(config, logStream),

@@ -7,7 +7,11 @@ const TOKEN = 'admin-token-0123456789abcdef'
 const FAILURE_BUDGET = 10
 
 type App = Awaited<ReturnType<typeof build>>
-const admin = (app: App, authorization: string | null, options: { remoteAddress?: string, forwardedFor?: string } = {}) => app.server.inject({
+const admin = (
+  app: App,
+  authorization: string | null,
+  options: { remoteAddress?: string, forwardedFor?: string } = {}
+) => app.server.inject({
   method: 'GET',
   url: '/admin/events',
   headers: {

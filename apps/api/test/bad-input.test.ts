@@ -9,7 +9,14 @@ async function counts (app: { sql: any }) {
 
 t.test('each bad input gets its status and a reason, nothing reaches the inbox, the server keeps serving', async (t) => {
   const app = await build(t, { env: { FP_BODY_LIMIT: '4096' } })
-  const cases: Array<{ name: string, send: () => Promise<{ statusCode: number, json: () => any, body: string }>, status: number, code: string, quarantined: boolean, reason?: RegExp }> = [
+  const cases: Array<{
+    name: string
+    send: () => Promise<{ statusCode: number, json: () => any, body: string }>
+    status: number
+    code: string
+    quarantined: boolean
+    reason?: RegExp
+  }> = [
     { name: 'not JSON', send: () => post(app.server, '{"event": {"id": 1,'), status: 400, code: 'FST_FIRSTPROMOTER_INVALID_JSON', quarantined: true },
     { name: 'empty JSON body', send: () => post(app.server, ''), status: 400, code: 'FST_FIRSTPROMOTER_INVALID_JSON', quarantined: true, reason: /empty/ },
     { name: 'text/plain', send: () => post(app.server, JSON.stringify(fixture('lead_signup.json')), { headers: { 'content-type': 'text/plain' } }), status: 415, code: 'FST_FIRSTPROMOTER_UNSUPPORTED_MEDIA_TYPE', quarantined: true, reason: /text\/plain/ },

@@ -31,7 +31,10 @@ export function fulfilmentPayload (overrides: { id?: number, unit?: string, amou
 
 export interface BuildOptions {
   env?: Record<string, string>
-  /** The api's own DATABASE_URL from the test database's (e.g. through a TCP proxy); the worker and assertions use the database directly. */
+  /**
+   * The api's own DATABASE_URL from the test database's (e.g. through a TCP proxy);
+   * the worker and assertions use the database directly.
+   */
   apiDatabaseUrl?: (url: string) => string
   /** The definition module's export, as the api would load it from FP_DEFINITION_MODULE. */
   definition?: FirstPromoterDefinition
@@ -75,7 +78,11 @@ export async function build (t: T, options: BuildOptions = {}) {
 export const startWorker = (t: T, app: { dbUrl: string, prefix: string }, options: Partial<CreateWorkerOptions> = {}) =>
   startTestWorker(t, createWorker, app, options)
 
-export function post (server: { inject: Function }, body: unknown, options: { url?: string, headers?: Record<string, string> } = {}) {
+export function post (
+  server: { inject: Function },
+  body: unknown,
+  options: { url?: string, headers?: Record<string, string> } = {}
+) {
   return server.inject({
     method: 'POST',
     url: options.url ?? WEBHOOK,

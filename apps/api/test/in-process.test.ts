@@ -73,7 +73,11 @@ t.test("a team's own server: the plugin and createWorker in one process, both cl
   // As the root README's "one process" section shows it.
   const app = Fastify()
   const queue = createBullDispatcher({ redisUrl: TEST_REDIS_URL, prefix })
-  await app.register(fastifyFirstPromoter, { secrets: SECRET, store: createPostgresStore(db), dispatcher: queue.dispatcher })
+  await app.register(fastifyFirstPromoter, {
+    secrets: SECRET,
+    store: createPostgresStore(db),
+    dispatcher: queue.dispatcher
+  })
   const worker = await createWorker({ db, redisUrl: TEST_REDIS_URL, prefix, definition, logger: pino({ level: 'silent' }) })
   app.addHook('onClose', async () => {
     await worker.close()

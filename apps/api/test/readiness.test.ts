@@ -3,12 +3,20 @@ import t from 'tap'
 import { build, fixture, post, waitFor } from './helper.js'
 
 t.test('/readyz follows Postgres and Redis going away and coming back', async (t) => {
-  const pgProxy = await startTcpProxy({ host: new URL(TEST_PG_URL).hostname, port: Number(new URL(TEST_PG_URL).port || 5432) })
-  const redisProxy = await startTcpProxy({ host: new URL(TEST_REDIS_URL).hostname, port: Number(new URL(TEST_REDIS_URL).port || 6379) })
+  const pgProxy = await startTcpProxy({
+    host: new URL(TEST_PG_URL).hostname,
+    port: Number(new URL(TEST_PG_URL).port || 5432)
+  })
+  const redisProxy = await startTcpProxy({
+    host: new URL(TEST_REDIS_URL).hostname,
+    port: Number(new URL(TEST_REDIS_URL).port || 6379)
+  })
   t.teardown(async () => { await pgProxy.close(); await redisProxy.close() })
   // The test database exists on the real server; the app reaches both only through the proxies.
   const probe = await build(t)
-  const app = await build(t, { env: { DATABASE_URL: pgProxy.via(probe.dbUrl), REDIS_URL: redisProxy.via(TEST_REDIS_URL) } })
+  const app = await build(t, {
+    env: { DATABASE_URL: pgProxy.via(probe.dbUrl), REDIS_URL: redisProxy.via(TEST_REDIS_URL) }
+  })
   const ready = async () => (await app.server.inject({ method: 'GET', url: '/readyz' }))
 
   t.equal((await ready()).statusCode, 200)

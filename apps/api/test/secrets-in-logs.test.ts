@@ -10,7 +10,10 @@ const FP_API_KEY = 'fp-api-key-9f8e7d6c5b4a39281706'
 const FP_API_V2_KEY = 'fp-v2-key-1a2b3c4d5e6f7a8b9c0d'
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef'
 
-/** Every form in which a value can reach a log line: as is, JSON-escaped, percent-encoded (either hex case), `+` for space. */
+/**
+ * Every form in which a value can reach a log line: as is, JSON-escaped,
+ * percent-encoded (either hex case), `+` for space.
+ */
 function forms (value: string) {
   const encoded = encodeURIComponent(value)
   return [value, JSON.stringify(value).slice(1, -1), encoded, encoded.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())]

@@ -31,7 +31,11 @@ t.test('a database that does not exist: the same line, and the api does not crea
     await admin.unsafe(`drop database if exists "${name}" with (force)`)
     await close()
   })
-  const run = await runApi({ DATABASE_URL: url.toString(), FP_WEBHOOK_SECRET: SECRET, QUEUE_PREFIX: createRedisPrefix(t) })
+  const run = await runApi({
+    DATABASE_URL: url.toString(),
+    FP_WEBHOOK_SECRET: SECRET,
+    QUEUE_PREFIX: createRedisPrefix(t)
+  })
   t.equal(run.code, 1)
   t.equal(run.lines.length, 1, run.stderr)
   t.match(run.lines[0], /^api: .*does not exist.*pnpm migrate/)

@@ -19,7 +19,9 @@ async function setup (t: { teardown: (fn: () => unknown) => void }, options: { v
   t.teardown(() => fake.close())
   const app = await build(t)
   const worker = await startWorker(t, app, {
-    ...(options.v2Api === false ? {} : { api: { v2: { apiKey: fake.apiKey, accountId: fake.accountId, baseUrl: fake.v2Url } } }),
+    ...(options.v2Api === false
+      ? {}
+      : { api: { v2: { apiKey: fake.apiKey, accountId: fake.accountId, baseUrl: fake.v2Url } } }),
     v2Close: { pollIntervalMs: 20 }
   })
   const markCalls = () => fake.requests.filter((r) => r.path.endsWith('/commissions/mark_fulfilled'))
@@ -147,7 +149,10 @@ t.test('without v2 API credentials the worker says so at start', async (t) => {
 t.test('two workers and concurrent duplicates: one grant, one close; a 429 on the close is waited out', async (t) => {
   const { fake, app, markCalls, ledger, fulfilment } = await setup(t)
   // A second worker on the same database and queues.
-  await startWorker(t, app, { api: { v2: { apiKey: fake.apiKey, accountId: fake.accountId, baseUrl: fake.v2Url } }, v2Close: { pollIntervalMs: 20 } })
+  await startWorker(t, app, {
+    api: { v2: { apiKey: fake.apiKey, accountId: fake.accountId, baseUrl: fake.v2Url } },
+    v2Close: { pollIntervalMs: 20 }
+  })
   const commissionId = uniqueId()
   fake.addCommission({ id: commissionId, unit: 'free_months', amount: 1, promoterId: 12 })
   fake.failNext(1, { status: 429, retryAfter: 1, path: '/api/v2/company/commissions/mark_fulfilled' })
@@ -164,7 +169,10 @@ t.test('POST /admin/reconcile with only v2 credentials: queued, and the worker r
   const fake = await startFakeFirstPromoter()
   t.teardown(() => fake.close())
   const app = await build(t, { env: { ADMIN_TOKEN: 'admin-token-0123456789abcdef', FP_API_V2_KEY: fake.apiKey, FP_ACCOUNT_ID: fake.accountId, FP_API_V2_URL: fake.v2Url } })
-  await startWorker(t, app, { api: { v2: { apiKey: fake.apiKey, accountId: fake.accountId, baseUrl: fake.v2Url } }, v2Close: { pollIntervalMs: 20 } })
+  await startWorker(t, app, {
+    api: { v2: { apiKey: fake.apiKey, accountId: fake.accountId, baseUrl: fake.v2Url } },
+    v2Close: { pollIntervalMs: 20 }
+  })
   const lost = fake.addCommission({ id: uniqueId(), unit: 'credits', amount: 9, promoterId: 3 })
   const res = await app.server.inject({ method: 'POST', url: '/admin/reconcile', headers: { authorization: 'Bearer admin-token-0123456789abcdef' } })
   t.equal(res.statusCode, 202, res.body)

@@ -53,7 +53,14 @@ export async function burstCase ({ settings, log, profile }) {
     const meter = cpuMeter([api.pid, worker.pid], db.name)
     await meter.start()
     const started = Date.now()
-    const load = await runLoad({ port: api.port, nextBody, connections: settings.burstConnections, amount: n, overallRate: Math.ceil(n / settings.burstSeconds), maxSeconds: 120 })
+    const load = await runLoad({
+      port: api.port,
+      nextBody,
+      connections: settings.burstConnections,
+      amount: n,
+      overallRate: Math.ceil(n / settings.burstSeconds),
+      maxSeconds: 120
+    })
     const sentIn = (Date.now() - started) / 1000
     log(`burst: answered ${load.answered} in ${sentIn.toFixed(1)} s, status ${JSON.stringify(load.status)}, p99 ${load.p99} ms, max ${load.max} ms`)
 
@@ -65,7 +72,10 @@ export async function burstCase ({ settings, log, profile }) {
         (select count(*)::int from fulfilments where state = 'granted') as granted,
         (select count(*)::int from ledger_entries) as ledger,
         (select count(distinct fulfilment_id)::int from ledger_entries) as distinct_ledger`)[0]
-      if (check.granted === check.fulfilments && check.fulfilments >= load.answered) { allGrantedAfter = (Date.now() - started) / 1000; break }
+      if (check.granted === check.fulfilments && check.fulfilments >= load.answered) {
+        allGrantedAfter = (Date.now() - started) / 1000
+        break
+      }
       if (Date.now() > deadline) break
       await sleep(250)
     }

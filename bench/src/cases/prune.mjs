@@ -67,7 +67,8 @@ export async function pruneCase ({ settings, log }) {
     const env = { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, FP_WEBHOOK_SECRET: SECRET, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' }
     const api = await startChild('api.mjs', { name: `${RUN_ID}-prune-api`, env })
     children.push(api)
-    const load = (o) => runLoad({ port: api.port, nextBody: ordinaryBodies(), connections: 20, overallRate: settings.pruneRate, ...o })
+    const load = (o) =>
+      runLoad({ port: api.port, nextBody: ordinaryBodies(), connections: 20, overallRate: settings.pruneRate, ...o })
     await load({ duration: 2 })
     const quiet = await load({ duration: settings.pruneQuietSeconds })
     log(`prune: ingest without a prune ${Math.round(quiet.rps)}/s, p99 ${quiet.p99} ms`)

@@ -13,7 +13,9 @@ export const WEBHOOK_PATH = `/webhooks/firstpromoter/${SECRET}`
  * @param o.onTick called every second while the run lasts (sampling)
  * @param o.until a promise: the run stops when it settles (a load for as long as some work lasts)
  */
-export async function runLoad ({ port, nextBody, connections, duration, amount, overallRate, maxSeconds, onTick, until }) {
+export async function runLoad ({
+  port, nextBody, connections, duration, amount, overallRate, maxSeconds, onTick, until
+}) {
   const started = Date.now()
   const instance = autocannon({
     url: `http://127.0.0.1:${port}`,

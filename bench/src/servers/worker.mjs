@@ -14,7 +14,9 @@ const worker = await createWorker({
   prefix: env('QUEUE_PREFIX'),
   logger: stderrLogger(env('LOG_LEVEL', 'warn')),
   // The burst case points these at the fake FirstPromoter API, for the closes of answered-202s.
-  ...(process.env.FP_API_KEY && process.env.FP_API_URL ? { api: { v1: { apiKey: process.env.FP_API_KEY, baseUrl: process.env.FP_API_URL } } } : {}),
+  ...(process.env.FP_API_KEY && process.env.FP_API_URL
+    ? { api: { v1: { apiKey: process.env.FP_API_KEY, baseUrl: process.env.FP_API_URL } } }
+    : {}),
   sweepIntervalMs: 0,
   reconcileIntervalMs: 0,
   concurrency: { grants: concurrency, events: concurrency }

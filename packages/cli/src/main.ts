@@ -29,7 +29,11 @@ function oneLine (err: unknown): string {
  * @param argv the arguments after the program name (`['prune', '--older-than', '30d']`)
  * @returns the exit code: 0 success, 1 bad input or a failure, 2 (simulate) some delivery did not succeed
  */
-export async function main (argv: readonly string[], env: NodeJS.ProcessEnv = process.env, io: Io = consoleIo): Promise<number> {
+export async function main (
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: Io = consoleIo
+): Promise<number> {
   const [name, ...args] = argv
   if (name === undefined) {
     io.err(USAGE)

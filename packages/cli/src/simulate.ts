@@ -216,7 +216,15 @@ async function send (o: Resolved, body: string, n: number, reason: Attempt['reas
       signal: AbortSignal.timeout(o.timeoutMs)
     })
     const text = await res.text()
-    return { n, reason, sentAt, status: res.status, error: null, elapsedMs: elapsed(), body: text.slice(0, BODY_EXCERPT_CHARS) }
+    return {
+      n,
+      reason,
+      sentAt,
+      status: res.status,
+      error: null,
+      elapsedMs: elapsed(),
+      body: text.slice(0, BODY_EXCERPT_CHARS)
+    }
   } catch (err) {
     return { n, reason, sentAt, status: null, error: describeError(err, o.timeoutMs), elapsedMs: elapsed(), body: null }
   }
@@ -228,7 +236,12 @@ async function send (o: Resolved, body: string, n: number, reason: Attempt['reas
  * periodic check (no retry is counted); anything else, no answer included, is an error retried up
  * to `maxRetries` times.
  */
-function nextStep (o: Resolved, report: Report, isFulfilment: boolean, counts: { pending: number, errors: number }): NextStep {
+function nextStep (
+  o: Resolved,
+  report: Report,
+  isFulfilment: boolean,
+  counts: { pending: number, errors: number }
+): NextStep {
   const status = report.attempts.at(-1)!.status
   const ok = status !== null && status >= 200 && status < 300
   const stop: NextStep = { action: 'stop', inMs: 0 }

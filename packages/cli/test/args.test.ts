@@ -36,7 +36,10 @@ t.test('setPath creates objects, indexes arrays, refuses to walk through scalars
   setPath(target, 'data.promoter.promotions.0.id', 9)
   setPath(target, 'data.extra.deep', true)
   setPath(target, 'event.id', 5)
-  t.same(target, { data: { promoter: { promotions: [{ id: 9 }] }, amount: 3, extra: { deep: true } }, event: { id: 5 } })
+  t.same(target, {
+    data: { promoter: { promotions: [{ id: 9 }] }, amount: 3, extra: { deep: true } },
+    event: { id: 5 }
+  })
   t.throws(() => setPath(target, 'data.amount.x', 1), /data.amount is a number, not an object/)
 })
 

@@ -54,7 +54,9 @@ t.test('prune drops an old processed payload and keeps the ledger', async (t) =>
   t.ok(Date.parse(report.before) <= Date.now() - 1000, 'cutoff one second ago')
 
   const rows = await ctx.sql`select id, payload, pruned_at from webhook_events order by id`
-  t.same(rows.map((r) => [Number(r.id), r.payload === null, r.pruned_at !== null]), [[Number(old?.id), true, true], [Number(recent?.id), false, false]],
+  t.same(
+    rows.map((r) => [Number(r.id), r.payload === null, r.pruned_at !== null]),
+    [[Number(old?.id), true, true], [Number(recent?.id), false, false]],
     'the old processed payload is nulled, the pending one kept')
   t.same(await ctx.sql`select fulfilment_id::int as f, amount::int as amount from ledger_entries`, [{ f: 777, amount: 2 }], 'the ledger row is kept')
 })

@@ -60,7 +60,11 @@ export async function startApi (t: T, ctx: TestContext, env: Record<string, stri
 }
 
 /** A worker on the test's database and queues (no schedules), closed at teardown. */
-export const startWorker = (t: T, ctx: TestContext, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> =>
+export const startWorker = (
+  t: T,
+  ctx: TestContext,
+  options: Partial<CreateWorkerOptions> = {}
+): Promise<FulfilmentWorker> =>
   startTestWorker(t, createWorker, ctx, options, { max: 4, applicationName: 'cli-test-worker' })
 
 /**

@@ -23,7 +23,12 @@ export async function checkPostgres (url: string, timeoutSeconds = 5): Promise<v
 
 /** One PING to Redis. @throws DependencyError naming REDIS_URL */
 export async function checkRedis (url: string, timeoutMs = 5000): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null })
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null
+  })
   redis.on('error', () => {})
   try {
     await redis.connect()

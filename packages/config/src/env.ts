@@ -33,7 +33,10 @@ function describe (e: AjvError): string {
  * Reads and checks the environment once, with defaults and type coercion.
  * @throws ConfigError naming every bad or missing variable
  */
-export function loadEnv<P extends TProperties> (schema: TObject<P>, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
+export function loadEnv<P extends TProperties> (
+  schema: TObject<P>,
+  env: NodeJS.ProcessEnv = process.env
+): Static<TObject<P>> {
   // Empty strings count as unset, as in most .env files.
   const data = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''))
   try {

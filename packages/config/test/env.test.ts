@@ -3,7 +3,12 @@ import { Type } from '@sinclair/typebox'
 import t from 'tap'
 import { CommonEnv, ConfigError, DependencyError, checkPostgres, checkRedis, loadEnv, redactUrl } from '../src/index.js'
 
-const Schema = Type.Object({ ...CommonEnv, REQUIRED_THING: Type.String({ minLength: 1 }), COUNT: Type.Integer({ minimum: 1, default: 8 }), FLAG: Type.Boolean({ default: false }) })
+const Schema = Type.Object({
+  ...CommonEnv,
+  REQUIRED_THING: Type.String({ minLength: 1 }),
+  COUNT: Type.Integer({ minimum: 1, default: 8 }),
+  FLAG: Type.Boolean({ default: false })
+})
 
 t.test('defaults and coercion', async (t) => {
   const env = loadEnv(Schema, { REQUIRED_THING: 'x', COUNT: '3', FLAG: 'true', LOG_LEVEL: '' })

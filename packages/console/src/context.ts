@@ -13,7 +13,9 @@ export interface ConsoleContext {
   /** preHandler: a GET without a session goes to the login page; anything else is answered 401. */
   requireSession: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** preHandler: the form's CSRF token must match its cookie and this session. */
-  csrfProtection: preHandlerAsyncHookHandler | ((req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void)
+  csrfProtection:
+    | preHandlerAsyncHookHandler
+    | ((req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void)
 }
 
 /** The id in a route's params, already validated as a positive integer. */

@@ -47,8 +47,14 @@ export interface ConsolePauses {
   resume: (options: { unit?: string, by: string }) => Promise<void>
 }
 
-/** `fastify.createRateLimit(…)` of @fastify/rate-limit: counts one request per call, or peeks with `increment: false`. */
-export type LoginLimiter = (req: FastifyRequest, options?: { increment?: boolean }) => Promise<{ isAllowed: boolean, remaining?: number, ttlInSeconds?: number }>
+/**
+ * `fastify.createRateLimit(…)` of @fastify/rate-limit: counts one request per call,
+ * or peeks with `increment: false`.
+ */
+export type LoginLimiter = (
+  req: FastifyRequest,
+  options?: { increment?: boolean }
+) => Promise<{ isAllowed: boolean, remaining?: number, ttlInSeconds?: number }>
 
 export interface ConsoleOptions {
   /** The Drizzle db of `@fp-webhooks/db` (`createDb(url).db`): every page reads through it. */
@@ -87,7 +93,10 @@ export type NormalizedConsoleOptions = Required<Pick<ConsoleOptions, 'db' | 'tok
  * Checks the options once, at registration.
  * @throws TypeError naming the bad option
  */
-export function normalizeConsoleOptions (options: ConsoleOptions, deriveSecret: (token: string) => Buffer): NormalizedConsoleOptions {
+export function normalizeConsoleOptions (
+  options: ConsoleOptions,
+  deriveSecret: (token: string) => Buffer
+): NormalizedConsoleOptions {
   if (!options || typeof options !== 'object') throw new TypeError('@fp-webhooks/console: options are required')
   if (!options.db) throw new TypeError('@fp-webhooks/console: `db` is required (createDb(url).db of @fp-webhooks/db)')
   if (typeof options.token !== 'string' || options.token.length < 16) throw new TypeError('@fp-webhooks/console: `token` must be a string of at least 16 characters')

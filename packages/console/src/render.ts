@@ -34,7 +34,12 @@ export const helpers = {
   }
 }
 
-export type Render = (reply: FastifyReply, view: string, data?: Record<string, unknown>, status?: number) => Promise<FastifyReply>
+export type Render = (
+  reply: FastifyReply,
+  view: string,
+  data?: Record<string, unknown>,
+  status?: number
+) => Promise<FastifyReply>
 
 /** Renders a page with the data every page needs (`common`), never cached by a browser or proxy. */
 export function createRender (common: (reply: FastifyReply) => Promise<Record<string, unknown>>): Render {

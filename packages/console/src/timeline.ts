@@ -25,7 +25,12 @@ const ANSWER_MEANING: Record<number, string> = {
  * Every step of a fulfilment in time order: each delivery, each answer we gave, the grant (or its
  * failure, or the transient error it is retrying), and the API close.
  */
-export function buildTimeline (input: { fulfilment: Fulfilment, answers: readonly Answer[], deliveries: ReadonlyArray<EventRow>, ledger: LedgerEntry | null }): TimelineEntry[] {
+export function buildTimeline (input: {
+  fulfilment: Fulfilment
+  answers: readonly Answer[]
+  deliveries: ReadonlyArray<EventRow>
+  ledger: LedgerEntry | null
+}): TimelineEntry[] {
   const { fulfilment: f, answers, deliveries, ledger } = input
   const entries: TimelineEntry[] = []
   for (const d of deliveries) {
@@ -55,5 +60,7 @@ export function buildTimeline (input: { fulfilment: Fulfilment, answers: readonl
     entries.push({ at: new Date(f.updatedAt), kind: 'close', badge: 'close due', tone: 'warn', title: 'The API close is due', detail: f.apiCloseError ? `last attempt: ${f.apiCloseError}` : undefined })
   }
   // Stable: equal times keep the order above (delivery, answer, grant, close).
-  return entries.map((e, i) => ({ e, i })).sort((a, b) => a.e.at.getTime() - b.e.at.getTime() || a.i - b.i).map(({ e }) => e)
+  return entries.map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.at.getTime() - b.e.at.getTime() || a.i - b.i)
+    .map(({ e }) => e)
 }

@@ -46,7 +46,10 @@ export function createBrowser (app: Injector) {
   let lastCsrf = ''
   const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
   const request = async (opts: InjectOptions) => {
-    const res = await app.inject({ ...opts, headers: { ...(jar.size ? { cookie: cookieHeader() } : {}), ...opts.headers } })
+    const res = await app.inject({
+      ...opts,
+      headers: { ...(jar.size ? { cookie: cookieHeader() } : {}), ...opts.headers }
+    })
     const setCookies = ([] as string[]).concat(res.headers['set-cookie'] ?? [])
     for (const c of setCookies) {
       const [pair] = c.split(';')
@@ -66,7 +69,9 @@ export function createBrowser (app: Injector) {
     /** A form post; the last page's CSRF token is added unless `_csrf` is given (null: none). */
     post: (url: string, form: Record<string, string | null> = {}) => {
       const fields = { _csrf: lastCsrf, ...form }
-      const body = new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== null)).toString()
+      const body = new URLSearchParams(
+        Object.entries(fields).filter((e): e is [string, string] => e[1] !== null)
+      ).toString()
       return request({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: body })
     },
     async login (token = TOKEN) {

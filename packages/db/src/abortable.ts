@@ -4,7 +4,10 @@
  * connection (Postgres unreachable) is dropped and never sent; one already sent is cancelled on
  * the server, which leaves only a commit racing the abort.
  */
-export async function unlessAborted<T> (query: PromiseLike<T> & { cancel: () => unknown }, signal: AbortSignal | undefined): Promise<T> {
+export async function unlessAborted<T> (
+  query: PromiseLike<T> & { cancel: () => unknown },
+  signal: AbortSignal | undefined
+): Promise<T> {
   if (!signal) return query
   const cancel = () => { query.cancel() }
   signal.addEventListener('abort', cancel, { once: true })

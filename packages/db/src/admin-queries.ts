@@ -205,7 +205,11 @@ export async function getEventRow (db: DbOrTx, id: number) {
  * `fulfilment_pending` rows) and by the event ids it was answered for and first recorded with
  * (which still find a row whose payload was pruned).
  */
-export async function listFulfilmentDeliveries (db: DbOrTx, fulfilmentId: number, knownEventIds: readonly string[] = []): Promise<Array<EventRow & { payload: unknown }>> {
+export async function listFulfilmentDeliveries (
+  db: DbOrTx,
+  fulfilmentId: number,
+  knownEventIds: readonly string[] = []
+): Promise<Array<EventRow & { payload: unknown }>> {
   const ev = webhookEvents
   const ids = [...new Set(knownEventIds)]
   const byEventId = ids.length
@@ -302,6 +306,10 @@ export async function getGlance (db: DbOrTx, hours = 48, now = new Date()): Prom
       (select count(*)::int from ${quarantine} where ${quarantine.resubmittedAt} is null) as quarantined`)) as unknown as Array<{ pending_events: number, pending_fulfilments: number, quarantined: number }>
   return {
     hours: [...byHour.values()],
-    backlog: { pendingEvents: backlog?.pending_events ?? 0, pendingFulfilments: backlog?.pending_fulfilments ?? 0, quarantined: backlog?.quarantined ?? 0 }
+    backlog: {
+      pendingEvents: backlog?.pending_events ?? 0,
+      pendingFulfilments: backlog?.pending_fulfilments ?? 0,
+      quarantined: backlog?.quarantined ?? 0
+    }
   }
 }

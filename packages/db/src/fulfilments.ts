@@ -85,7 +85,12 @@ export async function markGranted (db: DbOrTx, id: number, closeViaApi: boolean)
  * @param options.countAttempt add one to `attempts` (the built-in grant counts its attempts itself
  * only when it succeeds; custom grants count in `markGranting`)
  */
-export async function markAttemptFailed (db: DbOrTx, id: number, error: string, options: { countAttempt?: boolean } = {}): Promise<void> {
+export async function markAttemptFailed (
+  db: DbOrTx,
+  id: number,
+  error: string,
+  options: { countAttempt?: boolean } = {}
+): Promise<void> {
   await db.update(fulfilments)
     .set({
       state: 'pending',
@@ -112,10 +117,17 @@ export async function resetFailed (db: DbOrTx, id: number): Promise<boolean> {
 }
 
 export async function listAnswers (db: DbOrTx, fulfilmentId: number) {
-  return db.select().from(fulfilmentAnswers).where(eq(fulfilmentAnswers.fulfilmentId, fulfilmentId)).orderBy(fulfilmentAnswers.id)
+  return db.select().from(fulfilmentAnswers)
+    .where(eq(fulfilmentAnswers.fulfilmentId, fulfilmentId))
+    .orderBy(fulfilmentAnswers.id)
 }
 
-export async function setApiClose (db: DbOrTx, id: number, state: ApiCloseState, error: string | null = null): Promise<void> {
+export async function setApiClose (
+  db: DbOrTx,
+  id: number,
+  state: ApiCloseState,
+  error: string | null = null
+): Promise<void> {
   await db.update(fulfilments)
     .set({ apiClose: state, apiCloseError: error, ...(state === 'done' ? { apiClosedAt: new Date() } : {}), updatedAt: new Date() })
     .where(eq(fulfilments.id, id))

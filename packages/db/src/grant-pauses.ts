@@ -15,9 +15,14 @@ export interface GrantPauseStatus {
  * paused keeps the pause as it was (its time and author).
  * @returns the pause now in force, and whether this call created it
  */
-export async function pauseGrants (db: DbOrTx, options: { unit?: string, by: string }): Promise<{ pause: GrantPause, created: boolean }> {
+export async function pauseGrants (
+  db: DbOrTx,
+  options: { unit?: string, by: string }
+): Promise<{ pause: GrantPause, created: boolean }> {
   const scope = options.unit ?? ALL_UNITS
-  const [created] = await db.insert(grantPauses).values({ scope, pausedBy: options.by }).onConflictDoNothing().returning()
+  const [created] = await db.insert(grantPauses).values({ scope, pausedBy: options.by })
+    .onConflictDoNothing()
+    .returning()
   if (created) return { pause: created, created: true }
   const [existing] = await db.select().from(grantPauses).where(inArray(grantPauses.scope, [scope]))
   // Resumed between the two statements: pausing again creates it.
@@ -51,7 +56,10 @@ export const unitPaused = (unit: unknown) => sql`exists (select 1 from ${grantPa
  * One page of fulfilments waiting for a grant (`pending` or `granting`) whose unit is in `units`
  * (every unit when omitted) and is not paused, ordered by id: the grants a resume lets run.
  */
-export async function listResumable (db: DbOrTx, options: { units?: string[], afterId?: number, limit?: number } = {}): Promise<Array<{ id: number, unit: string, amount: number }>> {
+export async function listResumable (
+  db: DbOrTx,
+  options: { units?: string[], afterId?: number, limit?: number } = {}
+): Promise<Array<{ id: number, unit: string, amount: number }>> {
   const rows = await db.select({ id: fulfilments.id, unit: fulfilments.unit, amount: fulfilments.amount })
     .from(fulfilments)
     .where(and(

@@ -12,7 +12,9 @@ export type NewLedgerEntry = typeof ledgerEntries.$inferInsert
  * @returns the row, or null when this fulfilment was already granted
  */
 export async function insertLedgerEntry (db: DbOrTx, entry: NewLedgerEntry): Promise<LedgerEntry | null> {
-  const rows = await db.insert(ledgerEntries).values(entry).onConflictDoNothing({ target: ledgerEntries.fulfilmentId }).returning()
+  const rows = await db.insert(ledgerEntries).values(entry)
+    .onConflictDoNothing({ target: ledgerEntries.fulfilmentId })
+    .returning()
   return rows[0] ?? null
 }
 
@@ -80,7 +82,11 @@ const grant = prepared<{ id: number, closeViaApi: boolean, units: string[] | nul
  * Runs as a prepared statement: one round trip.
  * @param db the pool, or the caller's transaction
  */
-export async function grantFromLedger (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean): Promise<LedgerGrantResult> {
+export async function grantFromLedger (
+  db: DbOrTx,
+  fulfilmentId: number,
+  closeViaApi: boolean
+): Promise<LedgerGrantResult> {
   const [row] = await grant(db, { id: fulfilmentId, closeViaApi, units: null })
   return { grantedNow: row !== undefined, closeDue: row !== undefined && closeDueNow(row) }
 }
@@ -90,7 +96,12 @@ export async function grantFromLedger (db: DbOrTx, fulfilmentId: number, closeVi
  * reading the row, and a unit with a grant function of its own must then be left alone.
  * @returns the granted unit and amount too; null when nothing was granted now
  */
-export async function grantFromLedgerIfUnit (db: DbOrTx, fulfilmentId: number, closeViaApi: boolean, units: readonly string[]): Promise<(LedgerGrantResult & { unit: string, amount: number }) | null> {
+export async function grantFromLedgerIfUnit (
+  db: DbOrTx,
+  fulfilmentId: number,
+  closeViaApi: boolean,
+  units: readonly string[]
+): Promise<(LedgerGrantResult & { unit: string, amount: number }) | null> {
   const [row] = await grant(db, { id: fulfilmentId, closeViaApi, units: [...units] })
   return row ? { grantedNow: true, closeDue: closeDueNow(row), unit: row.unit, amount: Number(row.amount) } : null
 }

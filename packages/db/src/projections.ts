@@ -39,7 +39,8 @@ function takeAll (table: PgTable, row: Record<string, unknown>): Record<string, 
 
 export async function upsertPromoter (db: DbOrTx, input: PromoterRow): Promise<UnstorableValue[]> {
   const unstorable: UnstorableValue[] = []
-  const { campaignId: _c, acceptedAt: _a, acceptedEventId: _e, ...versioned } = storableRow(promoters, input, unstorable)
+  const { campaignId: _c, acceptedAt: _a, acceptedEventId: _e, ...versioned } =
+    storableRow(promoters, input, unstorable)
   await db.insert(promoters).values(versioned)
     .onConflictDoUpdate({ target: promoters.id, set: takeAll(promoters, versioned), setWhere: newer(promoters) })
   return unstorable
@@ -49,7 +50,13 @@ export async function upsertPromoter (db: DbOrTx, input: PromoterRow): Promise<U
  * A `promoter_accepted` event: the campaign is versioned apart from the rest of the promoter,
  * because no other event carries it.
  */
-export async function recordPromoterAcceptance (db: DbOrTx, promoterId: number, campaignId: number | null, at: Date, eventId: number): Promise<void> {
+export async function recordPromoterAcceptance (
+  db: DbOrTx,
+  promoterId: number,
+  campaignId: number | null,
+  at: Date,
+  eventId: number
+): Promise<void> {
   await db.update(promoters)
     .set({ campaignId, acceptedAt: at, acceptedEventId: eventId })
     // A Date in a raw `sql` template goes as an ISO string: drizzle's postgres-js driver turns off

@@ -15,7 +15,10 @@ export function isTransientDbError (err: unknown): boolean {
  * must be idempotent: one that failed may have committed before the error reached us.
  * @throws the last error once the delays are used up, or at once when it is not transient
  */
-export async function retryTransient (write: () => Promise<void>, delays: readonly number[] = NOTE_RETRY_DELAYS_MS): Promise<void> {
+export async function retryTransient (
+  write: () => Promise<void>,
+  delays: readonly number[] = NOTE_RETRY_DELAYS_MS
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await write()

@@ -80,7 +80,11 @@ function whyUnstorable (columnType: string, value: unknown): string | null {
  * @param unstorable receives one entry per value left out
  * @throws Error naming the column when a NOT NULL column's value cannot be stored
  */
-export function storableRow<T extends Record<string, unknown>> (table: Table, row: T, unstorable: UnstorableValue[]): T {
+export function storableRow<T extends Record<string, unknown>> (
+  table: Table,
+  row: T,
+  unstorable: UnstorableValue[]
+): T {
   const columns = getTableColumns(table)
   const out: Record<string, unknown> = { ...row }
   for (const [key, value] of Object.entries(row)) {

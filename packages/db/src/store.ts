@@ -45,8 +45,9 @@ const inboxRow = (value: Value<InboxValues>) => ({
 /**
  * A `fulfilment_pending` delivery: the inbox row (with its outbox row) and the fulfilment (inserted
  * unless known) commit together. Not group-committed: it is a small share of the deliveries, and its
- * answer waits on the grant anyway. A new fulfilment is marked `awaiting_answer` here, before any answer: until a 200 is
- * noted, FirstPromoter may think it pending, whatever happens to the statements after this one.
+ * answer waits on the grant anyway. A new fulfilment is marked `awaiting_answer` here, before any
+ * answer: until a 200 is noted, FirstPromoter may think it pending, whatever happens to the
+ * statements after this one.
  */
 const insertFulfilmentDelivery = prepared<InboxValues & FulfilmentFacts, { inboxId: string | null, state: FulfilmentState | null, failureReason: string | null }>((value) => sql`
   with ev as (
@@ -140,7 +141,13 @@ function inboxValues (delivery: Delivery): InboxValues {
 }
 
 function storableFacts (facts: FulfilmentFacts): FulfilmentFacts {
-  return { ...facts, unit: storableString(facts.unit), beneficiary: storableString(facts.beneficiary), custId: storableString(facts.custId), promoterEmail: storableString(facts.promoterEmail) }
+  return {
+    ...facts,
+    unit: storableString(facts.unit),
+    beneficiary: storableString(facts.beneficiary),
+    custId: storableString(facts.custId),
+    promoterEmail: storableString(facts.promoterEmail)
+  }
 }
 
 export interface PostgresStoreOptions {
@@ -163,13 +170,27 @@ export function createPostgresStore (db: Db, options: PostgresStoreOptions = {})
       // sent is dropped and a statement is cancelled: a 503 means not stored (a batch's statement
       // is cancelled once every delivery in it was given up on).
       if (!fulfilment) {
-        const inboxId = await writeInboxRow({ ...inboxValues(delivery), dedupeKey: storableString(delivery.dedupeKey) }, signal)
+        const inboxId = await writeInboxRow(
+          { ...inboxValues(delivery), dedupeKey: storableString(delivery.dedupeKey) },
+          signal
+        )
         return { inboxId, duplicate: inboxId === null }
       }
-      const rows = await insertFulfilmentDelivery(db, { ...inboxValues(delivery), ...storableFacts(fulfilment) }, signal)
+      const rows = await insertFulfilmentDelivery(
+        db,
+        { ...inboxValues(delivery), ...storableFacts(fulfilment) },
+        signal
+      )
       const { inboxId: inserted, state, failureReason } = rows[0]! // a select without `from`: one row
       const inboxId = inserted === null ? null : Number(inserted)
-      if (state !== null) return { inboxId, duplicate: inboxId === null, fulfilment: { id: fulfilment.id, state, failureReason }, fulfilmentCreated: true }
+      if (state !== null) {
+        return {
+          inboxId,
+          duplicate: inboxId === null,
+          fulfilment: { id: fulfilment.id, state, failureReason },
+          fulfilmentCreated: true
+        }
+      }
       // Known already: its state is read in a new statement, which sees a concurrent insert's commit.
       const known = await getFulfilmentStatus(db, fulfilment.id)
       /* c8 ignore next -- the row exists: the insert above conflicted with it */
@@ -177,7 +198,13 @@ export function createPostgresStore (db: Db, options: PostgresStoreOptions = {})
       return { inboxId, duplicate: inboxId === null, fulfilment: known }
     },
     async quarantine (entry) {
-      await insertQuarantine(db, { ...entry, reason: storableString(entry.reason), details: storableJson(entry.details), contentType: storableString(entry.contentType), body: storableString(entry.body) })
+      await insertQuarantine(db, {
+        ...entry,
+        reason: storableString(entry.reason),
+        details: storableJson(entry.details),
+        contentType: storableString(entry.contentType),
+        body: storableString(entry.body)
+      })
     },
     settleAnswer: (id) => settleAnswer(db, id),
     // The history must not lose a 202 to a Postgres that stalled while the answer was settled, and a

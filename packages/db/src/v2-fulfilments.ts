@@ -68,7 +68,8 @@ export async function recordV2Fulfilment (
     party: facts.party,
     firstEventId: extra.firstEventId ?? null,
     answeredPending: true
-  }, [])).onConflictDoNothing({ target: fulfilments.id }).returning({ id: fulfilments.id, state: fulfilments.state, failureReason: fulfilments.failureReason })
+  }, [])).onConflictDoNothing({ target: fulfilments.id })
+    .returning({ id: fulfilments.id, state: fulfilments.state, failureReason: fulfilments.failureReason })
   if (inserted[0]) return { ...inserted[0], inserted: true }
   const existing = await getFulfilmentStatus(db, id)
   /* c8 ignore next -- the row exists: the insert above conflicted with it */
@@ -93,7 +94,12 @@ export async function markV2Closed (db: DbOrTx, ids: readonly number[]): Promise
 }
 
 /** Records a failed v2 close; `final` ends it `failed` (a human must look), else it stays due. */
-export async function markV2CloseFailed (db: DbOrTx, ids: readonly number[], error: string, final: boolean): Promise<void> {
+export async function markV2CloseFailed (
+  db: DbOrTx,
+  ids: readonly number[],
+  error: string,
+  final: boolean
+): Promise<void> {
   if (ids.length === 0) return
   await db.update(fulfilments)
     .set({ apiClose: final ? 'failed' : 'pending', apiCloseError: error, updatedAt: sql`now()` })

@@ -14,7 +14,10 @@ async function setup (t: { teardown: (fn: () => unknown) => void }, groupCommit:
   const { url } = await createTestDatabase(t)
   const counter = createProtocolCounter()
   const pg = new URL(url)
-  const proxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) }, { onClientData: counter.feed })
+  const proxy = await startTcpProxy(
+    { host: pg.hostname, port: Number(pg.port || 5432) },
+    { onClientData: counter.feed }
+  )
   const handle = createDb(proxy.via(url), { max })
   const direct = createDb(url, { max: 2 })
   t.teardown(async () => { await handle.close(); await direct.close(); await proxy.close() })

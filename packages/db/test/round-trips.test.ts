@@ -16,7 +16,10 @@ async function setup (t: { teardown: (fn: () => unknown) => void }) {
   const { url } = await createTestDatabase(t)
   const counter = createProtocolCounter()
   const pg = new URL(url)
-  const proxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) }, { onClientData: counter.feed })
+  const proxy = await startTcpProxy(
+    { host: pg.hostname, port: Number(pg.port || 5432) },
+    { onClientData: counter.feed }
+  )
   // One connection: every statement after the first runs where the earlier ones were prepared.
   const handle = createDb(proxy.via(url), { max: 1 })
   t.teardown(async () => { await handle.close(); await proxy.close() })

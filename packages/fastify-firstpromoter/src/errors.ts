@@ -5,7 +5,8 @@ import { createError, type FastifyErrorConstructor } from '@fastify/error'
  * `createError.FastifyErrorConstructor`, a namespace that `moduleResolution: bundler` cannot see
  * through a default import of a CommonJS module (test/consumer-types.test.ts).
  */
-type Ctor<C extends string, S extends number, A extends unknown[]> = FastifyErrorConstructor<{ code: C, statusCode: S }, A>
+type Ctor<C extends string, S extends number, A extends unknown[]> =
+  FastifyErrorConstructor<{ code: C, statusCode: S }, A>
 
 /*
  * One constructor per code the plugin sends (test/errors.test.ts pins the count and checks the

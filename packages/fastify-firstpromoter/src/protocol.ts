@@ -36,14 +36,24 @@ async function paused (opts: NormalizedOptions, unit: string | undefined): Promi
  * no wait then); 422 when it failed for good, so that FirstPromoter's retries end in `has_issues`
  * for a human to see.
  */
-export async function answerFulfilment (opts: NormalizedOptions, recorded: FulfilmentStatus, log: FastifyBaseLogger, reward?: { unit: string, amount: number }, created = false): Promise<FulfilmentDecision> {
+export async function answerFulfilment (
+  opts: NormalizedOptions,
+  recorded: FulfilmentStatus,
+  log: FastifyBaseLogger,
+  reward?: { unit: string, amount: number },
+  created = false
+): Promise<FulfilmentDecision> {
   const settledAlready = fromState(recorded.state, recorded.failureReason)
   if (settledAlready) return settledAlready
 
   const id = recorded.id
   let queued = true
   try {
-    await withTimeout(opts.dispatcher.enqueueGrant({ fulfilmentId: id, ...(reward ? { unit: reward.unit, amount: reward.amount } : {}), ...(created ? { created } : {}) }), opts.enqueueTimeoutMs)
+    await withTimeout(opts.dispatcher.enqueueGrant({
+      fulfilmentId: id,
+      ...(reward ? { unit: reward.unit, amount: reward.amount } : {}),
+      ...(created ? { created } : {})
+    }), opts.enqueueTimeoutMs)
   } catch (err) {
     queued = false
     log.warn({ fulfilmentId: id, err: { message: (err as Error).message } }, 'firstpromoter: queue unreachable, grant left for the sweeper')

@@ -35,7 +35,12 @@ export function webhookRoutes (opts: NormalizedOptions) {
   const v2Credentials = createV2Authenticator(opts.v2Auth)
   // The v2 credentials are masked wherever the URL secrets are: in stored and quarantined bodies.
   const masked = [...opts.secrets, ...v2CredentialValues(opts.v2Auth)]
-  const deliveryOptions: DeliveryOptions = { secrets: masked, paths: opts.redactPaths, personalData: opts.personalData, acceptV2: opts.acceptV2 }
+  const deliveryOptions: DeliveryOptions = {
+    secrets: masked,
+    paths: opts.redactPaths,
+    personalData: opts.personalData,
+    acceptV2: opts.acceptV2
+  }
 
   return async function routes (app: FastifyInstance): Promise<void> {
     const fullPrefix = app.prefix
@@ -84,15 +89,31 @@ export function webhookRoutes (opts: NormalizedOptions) {
     }
 
     /** Queues the processing of a new inbox row; never fails the delivery, which is durable already. */
-    async function enqueueEvent (req: FastifyRequest, inboxId: number | null, eventType: string, logFields: LogFields): Promise<void> {
+    async function enqueueEvent (
+      req: FastifyRequest,
+      inboxId: number | null,
+      eventType: string,
+      logFields: LogFields
+    ): Promise<void> {
       if (inboxId === null) return
-      await withTimeout(opts.dispatcher.enqueueEvent({ inboxId, eventType }), opts.enqueueTimeoutMs).catch((err: Error) => {
+      await withTimeout(
+        opts.dispatcher.enqueueEvent({ inboxId, eventType }), opts.enqueueTimeoutMs
+      ).catch((err: Error) => {
         // The outbox sweeper enqueues it once the queue is back.
         req.log.warn({ ...logFields, err: { message: err.message } }, 'firstpromoter: queue unreachable, event left for the sweeper')
       })
     }
 
-    async function answerFulfilmentDelivery (req: FastifyRequest, reply: FastifyReply, eventId: string, fulfilment: FulfilmentStatus, created: boolean, eventQueued: Promise<void>, logFields: LogFields, reward?: { unit: string, amount: number }) {
+    async function answerFulfilmentDelivery (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      eventId: string,
+      fulfilment: FulfilmentStatus,
+      created: boolean,
+      eventQueued: Promise<void>,
+      logFields: LogFields,
+      reward?: { unit: string, amount: number }
+    ) {
       const [decision] = await Promise.all([answerFulfilment(opts, fulfilment, req.log, reward, created), eventQueued])
       const fulfilmentId = fulfilment.id
       if (decision.statusCode === 422) {
@@ -120,7 +141,12 @@ export function webhookRoutes (opts: NormalizedOptions) {
       const { statusCode } = err
       if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
         // A framework error's message may quote the URL, and the URL holds the secret.
-        return reply.code(statusCode).send(errorBody({ statusCode, code: err.code, name: err.name, message: maskUrlIn(err.message, req.url, fullPrefix, masked) }))
+        return reply.code(statusCode).send(errorBody({
+          statusCode,
+          code: err.code,
+          name: err.name,
+          message: maskUrlIn(err.message, req.url, fullPrefix, masked)
+        }))
       }
       req.log.error({ err }, 'firstpromoter: unexpected error')
       return reply.code(500).send(errorBody(new FST_FIRSTPROMOTER_INTERNAL()))
@@ -185,7 +211,11 @@ export function webhookRoutes (opts: NormalizedOptions) {
       // Every new inbox row gets its processing job (projections, handlers), fulfilments included:
       // the sweeper is only the fallback for rows stored while the queue was unreachable.
       const eventQueued = enqueueEvent(req, inboxId, eventType, logFields)
-      if (fulfilment) return answerFulfilmentDelivery(req, reply, eventId, fulfilment, fulfilmentCreated === true, eventQueued, logFields, delivery.fulfilment)
+      if (fulfilment) {
+        return answerFulfilmentDelivery(
+          req, reply, eventId, fulfilment, fulfilmentCreated === true, eventQueued, logFields, delivery.fulfilment
+        )
+      }
       await eventQueued
       req.log.info(logFields, 'firstpromoter: event received')
       return reply.code(200).send({ received: true, duplicate })

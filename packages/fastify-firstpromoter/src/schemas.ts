@@ -7,9 +7,9 @@
  * keep extra properties (never `additionalProperties: false`), ids accept integers and numeric
  * strings, and nearly every field is optional and nullable. They are strict only where the
  * receiver relies on a value: the envelope (`V1EnvelopeSchema`; v2's is `V2WebhookEnvelopeSchema`
- * in `schemas-v2.ts`) and the fulfilment facts (`FulfilmentPendingDataSchema`). An ordinary event must never be refused for a
- * detail in its `data`, so the per-type data schemas are meant for loose checks whose mismatches
- * are only logged.
+ * in `schemas-v2.ts`) and the fulfilment facts (`FulfilmentPendingDataSchema`). An ordinary event
+ * must never be refused for a detail in its `data`, so the per-type data schemas are meant for
+ * loose checks whose mismatches are only logged.
  */
 import {
   Type,

@@ -84,7 +84,8 @@ const punctAt = (raw: string, token: Token | undefined, set: ReadonlySet<string>
  */
 function isPlainValue (raw: string, tokens: Token[], i: number): boolean {
   const token = tokens[i]!
-  return token.closed && punctAt(raw, tokens[i - 1], SEPARATORS) && (i + 1 === tokens.length || punctAt(raw, tokens[i + 1], VALUE_ENDS))
+  return token.closed && punctAt(raw, tokens[i - 1], SEPARATORS) &&
+    (i + 1 === tokens.length || punctAt(raw, tokens[i + 1], VALUE_ENDS))
 }
 
 /**

@@ -72,7 +72,9 @@ export interface FirstPromoterServerTimeouts {
  *   its default for the other two: 72 s keep-alive, no connection timeout)
  * @returns options for `Fastify()` (an HTTP/1 server)
  */
-export function firstPromoterServerOptions (timeouts: FirstPromoterServerTimeouts = {}): FastifyHttpOptions<Server> & { http: ServerOptions } {
+export function firstPromoterServerOptions (
+  timeouts: FirstPromoterServerTimeouts = {}
+): FastifyHttpOptions<Server> & { http: ServerOptions } {
   const requestTimeout = timeouts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   return {
     frameworkErrors,
@@ -83,7 +85,11 @@ export function firstPromoterServerOptions (timeouts: FirstPromoterServerTimeout
     // Node checks request timeouts on this interval (30 s by default), so it bounds how late a
     // timed-out client is cut off; headers count against the request timeout too.
     http: requestTimeout > 0
-      ? { connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeout / 4))), headersTimeout: requestTimeout, requestTimeout }
+      ? {
+          connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeout / 4))),
+          headersTimeout: requestTimeout,
+          requestTimeout
+        }
       : {}
   }
 }

@@ -44,7 +44,11 @@ export interface Rejection {
   body: string | null
 }
 
-export function rejection (error: StatusError, body: string | null, fieldErrors: FieldError[] | null = null): Rejection {
+export function rejection (
+  error: StatusError,
+  body: string | null,
+  fieldErrors: FieldError[] | null = null
+): Rejection {
   return { rejected: true, error, fieldErrors, body }
 }
 
@@ -59,7 +63,11 @@ export const isRejection = (result: Delivery | Rejection): result is Rejection =
  * @param headers the request's `X-Event-Id`: a v2 body must agree with it (400 otherwise)
  * @returns the redacted delivery, or the rejection to quarantine and answer
  */
-export function toDelivery (body: ParsedBody | undefined, options: DeliveryOptions, headers: DeliveryHeaders = {}): Delivery | Rejection {
+export function toDelivery (
+  body: ParsedBody | undefined,
+  options: DeliveryOptions,
+  headers: DeliveryHeaders = {}
+): Delivery | Rejection {
   if (body === undefined) return rejection(new FST_FIRSTPROMOTER_INVALID_JSON('body is empty'), '')
   if (body.kind === 'unsupported') {
     return rejection(new FST_FIRSTPROMOTER_UNSUPPORTED_MEDIA_TYPE(body.contentType.slice(0, 100) || 'none'), scrubRawBody(body.raw, options.secrets))
@@ -113,7 +121,9 @@ function fromV1 (doc: unknown, options: DeliveryOptions): Delivery | Rejection {
   // An ordinary event is never refused for a detail of its data: it may not be sent again. The
   // worker compares its data with the documented shape, off the request path.
   if (envelope.event.type !== 'fulfilment_pending') return v1Delivery(envelope)
-  if (!fulfilmentData.check(envelope.data)) return invalid(FST_FIRSTPROMOTER_INVALID_FULFILMENT, fulfilmentData.errors(envelope.data), doc)
+  if (!fulfilmentData.check(envelope.data)) {
+    return invalid(FST_FIRSTPROMOTER_INVALID_FULFILMENT, fulfilmentData.errors(envelope.data), doc)
+  }
   return v1Delivery(envelope, fulfilmentFacts(envelope.data as FulfilmentPendingData, options.personalData === 'keep'))
 }
 

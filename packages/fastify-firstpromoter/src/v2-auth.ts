@@ -22,7 +22,10 @@ export interface V2AuthOptions {
   v2AuthValues?: string | readonly string[]
   /** Accepted HTTP Basic credentials: `user:password` strings (a list or comma-separated) or `{ user, password }`. */
   v2BasicAuth?: string | ReadonlyArray<string | { user: string, password: string }>
-  /** When set, a v2 delivery must carry `X-Webhook-Signature`, the hex HMAC-SHA256 of its body keyed with one of these. */
+  /**
+   * When set, a v2 delivery must carry `X-Webhook-Signature`, the hex HMAC-SHA256 of its body
+   * keyed with one of these.
+   */
   v2SigningSecrets?: string | readonly string[]
 }
 

@@ -12,7 +12,13 @@ async function server (t: Test) {
   const stream = new Writable({ write (c, _e, cb) { lines.push(c.toString()); cb() } })
   const app = Fastify({ logger: { level: 'info', stream } })
   const seams = memorySeams()
-  await app.register(fastifyFirstPromoter, { secrets: SECRET, store: seams.store, dispatcher: seams.dispatcher, acceptV2: true, fulfilmentWaitMs: 0 })
+  await app.register(fastifyFirstPromoter, {
+    secrets: SECRET,
+    store: seams.store,
+    dispatcher: seams.dispatcher,
+    acceptV2: true,
+    fulfilmentWaitMs: 0
+  })
   t.teardown(() => app.close())
   const post = (body: unknown) => app.inject({ method: 'POST', url: `/webhooks/firstpromoter/${SECRET}`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })
   return { app, seams, post, logs: () => lines.join('') }

@@ -21,7 +21,14 @@ async function server (t: Test, grantsPaused?: (unit: string) => boolean | Promi
     await new Promise((resolve) => setTimeout(resolve, ms))
   }
   const app = Fastify()
-  await app.register(fastifyFirstPromoter, { secrets: [SECRET], store: seams.store, dispatcher: seams.dispatcher, fulfilmentWaitMs: 400, enqueueTimeoutMs: 100, grantsPaused })
+  await app.register(fastifyFirstPromoter, {
+    secrets: [SECRET],
+    store: seams.store,
+    dispatcher: seams.dispatcher,
+    fulfilmentWaitMs: 400,
+    enqueueTimeoutMs: 100,
+    grantsPaused
+  })
   t.teardown(() => app.close())
   const deliver = async (id: number, unit: string) => {
     const res = await app.inject({ method: 'POST', url: `/webhooks/firstpromoter/${SECRET}`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(fulfilment(id, unit)) })
@@ -61,6 +68,11 @@ t.test('a granted fulfilment is answered 200 even while paused', async (t) => {
 t.test('grantsPaused must be a function', async (t) => {
   const seams = memorySeams()
   const app = Fastify()
-  app.register(fastifyFirstPromoter, { secrets: [SECRET], store: seams.store, dispatcher: seams.dispatcher, grantsPaused: true as never })
+  app.register(fastifyFirstPromoter, {
+    secrets: [SECRET],
+    store: seams.store,
+    dispatcher: seams.dispatcher,
+    grantsPaused: true as never
+  })
   await t.rejects(async () => { await app.ready() }, /grantsPaused must be a function/)
 })

@@ -21,7 +21,11 @@ export function memorySeams (grant: (id: number) => Promise<'granted' | 'failed'
         fulfilment = fulfilments.get(delivery.fulfilment.id) ?? { id: delivery.fulfilment.id, state: 'pending', failureReason: null }
         fulfilments.set(fulfilment.id, fulfilment)
       }
-      return { inboxId: duplicate ? null : inbox.size, duplicate, ...(fulfilment ? { fulfilment: { ...fulfilment } } : {}) }
+      return {
+        inboxId: duplicate ? null : inbox.size,
+        duplicate,
+        ...(fulfilment ? { fulfilment: { ...fulfilment } } : {})
+      }
     },
     async quarantine (entry) { quarantined.push(entry) },
     async settleAnswer (id) { return fulfilments.get(id) ?? null },

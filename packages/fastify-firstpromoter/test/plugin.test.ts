@@ -88,7 +88,12 @@ t.test('v2 envelopes are accepted by default; with acceptV2 false they are refus
 
   const off = memorySeams()
   const v1Only = Fastify()
-  await v1Only.register(fastifyFirstPromoter, { secrets: SECRET, store: off.store, dispatcher: off.dispatcher, acceptV2: false })
+  await v1Only.register(fastifyFirstPromoter, {
+    secrets: SECRET,
+    store: off.store,
+    dispatcher: off.dispatcher,
+    acceptV2: false
+  })
   t.teardown(() => v1Only.close())
   const refused = await post(v1Only, `/webhooks/firstpromoter/${SECRET}`, body)
   t.equal(refused.statusCode, 400)

@@ -11,12 +11,21 @@ import { SECRET, memorySeams } from './helper.js'
 const example = (name: string) => JSON.parse(readFileSync(new URL(`../../testing/fixtures/${name}`, import.meta.url), 'utf8'))
 const URL_OK = `/webhooks/firstpromoter/${SECRET}`
 
-async function server (t: Test, overrides: (seams: ReturnType<typeof memorySeams>) => Partial<FastifyFirstPromoterOptions> = () => ({})) {
+async function server (
+  t: Test,
+  overrides: (seams: ReturnType<typeof memorySeams>) => Partial<FastifyFirstPromoterOptions> = () => ({})
+) {
   const lines: string[] = []
   const stream = new Writable({ write (c, _e, cb) { lines.push(c.toString()); cb() } })
   const app = Fastify({ logger: { level: 'info', stream } })
   const seams = memorySeams()
-  await app.register(fastifyFirstPromoter, { secrets: SECRET, store: seams.store, dispatcher: seams.dispatcher, fulfilmentWaitMs: 0, ...overrides(seams) })
+  await app.register(fastifyFirstPromoter, {
+    secrets: SECRET,
+    store: seams.store,
+    dispatcher: seams.dispatcher,
+    fulfilmentWaitMs: 0,
+    ...overrides(seams)
+  })
   t.teardown(() => app.close())
   const post = (payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }, url = URL_OK) =>
     app.inject({ method: 'POST', url, headers, payload })

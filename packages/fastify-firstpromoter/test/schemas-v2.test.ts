@@ -91,8 +91,9 @@ t.test('the envelope is strict on event_id, event_type and data only', async t =
   const minimal = { event_id: 'e-1', event_type: 'referral.created', data: {} }
   t.ok(envelope.Check(minimal), 'nothing else is required')
   t.ok(envelope.Check({ ...minimal, event_type: 'weird_type_without_dot' }), 'any event_type string')
-  t.ok(envelope.Check({ ...good, timestamp: 1737282600, action: null, entity_type: null, entity_id: null, changes: null, extra: { a: 1 } }),
-    'odd timestamp, nulls, extra fields')
+  t.ok(envelope.Check({
+    ...good, timestamp: 1737282600, action: null, entity_type: null, entity_id: null, changes: null, extra: { a: 1 }
+  }), 'odd timestamp, nulls, extra fields')
   t.ok(envelope.Check({ ...good, changes: { status: 'approved', amount: [1, 2, 3] } }), 'a malformed change is not a refusal')
   t.ok(envelope.Check({ ...good, entity_id: '88901' }), 'string entity_id')
 })

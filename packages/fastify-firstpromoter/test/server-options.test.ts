@@ -76,7 +76,17 @@ t.test('timeouts: defaults under the 15 s answer window, each configurable', asy
   t.ok(DEFAULT_REQUEST_TIMEOUT_MS < 15_000)
   t.ok(defaults.requestTimeout! < 15_000 && defaults.connectionTimeout! < 15_000 && defaults.keepAliveTimeout! < 15_000)
   t.equal(defaults.http.connectionsCheckingInterval, 1000, 'timeouts are checked every second, not every 30 s')
-  const custom = firstPromoterServerOptions({ requestTimeoutMs: 2000, connectionTimeoutMs: 3000, keepAliveTimeoutMs: 4000 })
-  t.same([custom.requestTimeout, custom.connectionTimeout, custom.keepAliveTimeout, custom.http.headersTimeout, custom.http.connectionsCheckingInterval], [2000, 3000, 4000, 2000, 500])
+  const custom = firstPromoterServerOptions({
+    requestTimeoutMs: 2000,
+    connectionTimeoutMs: 3000,
+    keepAliveTimeoutMs: 4000
+  })
+  t.same([
+    custom.requestTimeout,
+    custom.connectionTimeout,
+    custom.keepAliveTimeout,
+    custom.http.headersTimeout,
+    custom.http.connectionsCheckingInterval
+  ], [2000, 3000, 4000, 2000, 500])
   t.same(firstPromoterServerOptions({ requestTimeoutMs: 0 }).http, {}, 'a request timeout of 0 leaves Node its own')
 })

@@ -35,7 +35,13 @@ async function server (t: Test, options: Partial<FastifyFirstPromoterOptions>) {
   const stream = new Writable({ write (c, _e, cb) { lines.push(c.toString()); cb() } })
   const app = Fastify({ logger: { level: 'trace', stream } })
   const seams = memorySeams()
-  await app.register(fastifyFirstPromoter, { secrets: SECRET, store: seams.store, dispatcher: seams.dispatcher, fulfilmentWaitMs: 0, ...options })
+  await app.register(fastifyFirstPromoter, {
+    secrets: SECRET,
+    store: seams.store,
+    dispatcher: seams.dispatcher,
+    fulfilmentWaitMs: 0,
+    ...options
+  })
   t.teardown(() => app.close())
   const post = (raw: string, headers: Record<string, string> = {}, secret = SECRET) =>
     app.inject({ method: 'POST', url: `/webhooks/firstpromoter/${secret}`, headers: { 'content-type': 'application/json', ...headers }, payload: raw })
@@ -51,7 +57,13 @@ async function wrongSecretAnswer (post: Post) {
   return { body: res.body, connection: res.headers.connection, type: res.headers['content-type'] }
 }
 
-async function refusedLikeWrongSecret (t: Test, post: Post, raw: string, headers: Record<string, string>, label: string) {
+async function refusedLikeWrongSecret (
+  t: Test,
+  post: Post,
+  raw: string,
+  headers: Record<string, string>,
+  label: string
+) {
   const expected = await wrongSecretAnswer(post)
   const res = await post(raw, headers)
   t.equal(res.statusCode, 404, `${label}: 404`)
@@ -204,7 +216,9 @@ t.test('no presented or configured credential appears in a log line, an answer o
 
   const everything = [logs(), ...answers, JSON.stringify(seams.quarantined), JSON.stringify([...seams.inbox.values()])].join('\n')
   t.ok(logs().length > 1000, 'the logs were captured')
-  const values = [TOKEN, OLD_TOKEN, WRONG_TOKEN, PASSWORD, OLD_PASSWORD, WRONG_PASSWORD, SIGNING, OLD_SIGNING, WRONG_SIGNING]
+  const values = [
+    TOKEN, OLD_TOKEN, WRONG_TOKEN, PASSWORD, OLD_PASSWORD, WRONG_PASSWORD, SIGNING, OLD_SIGNING, WRONG_SIGNING
+  ]
   for (const value of values) {
     const token = value.replace(/^Bearer /, '')
     t.notOk(everything.includes(token), `${token.slice(0, 12)}… appears nowhere`)

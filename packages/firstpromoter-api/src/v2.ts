@@ -159,7 +159,9 @@ export function createV2Client (options: V2ClientOptions) {
    * Every commission matching `filter`, 100 a page. For reconciliation:
    * `{ status: 'approved', fulfilled: false }` lists what is owed and not yet marked.
    */
-  function listAllCommissions (filter: V2CommissionFilter & { maxPages?: number } = {}): AsyncGenerator<V2Commission, void, undefined> {
+  function listAllCommissions (
+    filter: V2CommissionFilter & { maxPages?: number } = {}
+  ): AsyncGenerator<V2Commission, void, undefined> {
     const { maxPages, ...rest } = filter
     return walkPages(
       async (page, perPage) => await listCommissions({ ...rest, page, perPage }),

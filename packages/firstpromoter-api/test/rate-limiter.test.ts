@@ -43,7 +43,13 @@ t.test('two limiters on one key share the budget (as two processes would)', asyn
   await other.connect()
   t.teardown(async () => { await other.quit() })
   const waits: number[] = []
-  const a = createRedisRateLimiter({ redis, key, perMinute: 2, windowMs: 60_000, sleep: async ms => { waits.push(ms); await redis.del(key) } })
+  const a = createRedisRateLimiter({
+    redis,
+    key,
+    perMinute: 2,
+    windowMs: 60_000,
+    sleep: async ms => { waits.push(ms); await redis.del(key) }
+  })
   const b = createRedisRateLimiter({ redis: other, key, perMinute: 2, windowMs: 60_000 })
   await a.acquire()
   await b.acquire()
@@ -58,7 +64,13 @@ t.test('a key left without expiry is repaired, not a permanent block', async t =
   const { redis, key } = await connect(t)
   await redis.set(key, '100')
   const { sleeps, sleep } = recordSleeps()
-  const limiter = createRedisRateLimiter({ redis, key, perMinute: 3, windowMs: 5000, sleep: async ms => { await sleep(ms); await redis.del(key) } })
+  const limiter = createRedisRateLimiter({
+    redis,
+    key,
+    perMinute: 3,
+    windowMs: 5000,
+    sleep: async ms => { await sleep(ms); await redis.del(key) }
+  })
   await limiter.acquire()
   t.equal(sleeps.length, 1)
   t.ok(sleeps[0]! >= 5000 && sleeps[0]! < 5300)

@@ -79,7 +79,8 @@ export function createGrantPauseSwitch (deps: { db: Db, jobs: Pick<Jobs, 'grantN
       try {
         queued = await queueResumable(options.unit === undefined ? undefined : [options.unit])
       } catch (err) {
-        // The deferred jobs still run once their delay ends (GRANT_PAUSE_RECHECK_MS), and the sweeper re-queues the rest.
+        // The deferred jobs still run once their delay ends (GRANT_PAUSE_RECHECK_MS), and the sweeper
+        // re-queues the rest.
         log.warn({ err: { message: (err as Error).message } }, 'grants resumed, but their jobs could not be promoted now: they run when their pause delay ends')
       }
       log.info({ pause: { action: 'resume', unit: options.unit ?? null, by: options.by, lifted: lifted.map((p) => p.scope), queued } }, `grants resumed for ${scope}`)

@@ -16,7 +16,13 @@ export type ResubmitResult =
  * @param corrected the body to send instead of the stored one
  * @returns null when no entry has that id; `noBody` when none was kept and no correction is given
  */
-export async function resubmitQuarantined (server: Injector, db: Db, webhookUrl: string, id: number, corrected?: unknown): Promise<ResubmitResult | null> {
+export async function resubmitQuarantined (
+  server: Injector,
+  db: Db,
+  webhookUrl: string,
+  id: number,
+  corrected?: unknown
+): Promise<ResubmitResult | null> {
   const entry = await getQuarantined(db, id)
   if (!entry) return null
   const payload = corrected !== undefined ? JSON.stringify(corrected) : entry.body

@@ -17,7 +17,13 @@ import { TEST_REDIS_URL, createRedisPrefix, createTestDatabase } from '@fp-webho
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const SECRET = 'pack-test-secret-0123456789abcdef'
 
-interface Manifest { name: string, version: string, private?: boolean, dependencies?: Record<string, string>, devDependencies?: Record<string, string> }
+interface Manifest {
+  name: string
+  version: string
+  private?: boolean
+  dependencies?: Record<string, string>
+  devDependencies?: Record<string, string>
+}
 
 /** The workspace's packages by name. */
 function workspace (): Map<string, { dir: string, manifest: Manifest }> {
@@ -170,7 +176,10 @@ t.test('the README example, from packed packages installed with npm, compiles an
     name: 'fresh-consumer',
     private: true,
     ...readmeManifest,
-    dependencies: { ...Object.fromEntries(thirdParty.map((d) => [d, versionIn(d)])), ...Object.fromEntries(ours.map((d) => [d, tarballOf.get(d)!])) },
+    dependencies: {
+      ...Object.fromEntries(thirdParty.map((d) => [d, versionIn(d)])),
+      ...Object.fromEntries(ours.map((d) => [d, tarballOf.get(d)!]))
+    },
     devDependencies: { typescript: versionIn('typescript'), '@types/node': versionIn('@types/node') },
     overrides
   }, null, 2))

@@ -14,7 +14,10 @@ export function createProducerConnection (url: string, options: RedisOptions = {
   })
 }
 
-/** A Redis connection for a worker or QueueEvents: BullMQ requires `maxRetriesPerRequest: null` for blocking commands. */
+/**
+ * A Redis connection for a worker or QueueEvents: BullMQ requires `maxRetriesPerRequest: null`
+ * for blocking commands.
+ */
 export function createWorkerConnection (url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, {
     maxRetriesPerRequest: null,

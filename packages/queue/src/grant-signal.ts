@@ -12,7 +12,12 @@ export const grantSettledChannel = (prefix: string) => `${prefix}:grant-settled`
  * process would read whole. A lost message only makes a waiter wait out its budget; the answer
  * always comes from the store.
  */
-export async function announceGrantSettled (redis: Redis, prefix: string, fulfilmentId: number, outcome: GrantOutcome): Promise<void> {
+export async function announceGrantSettled (
+  redis: Redis,
+  prefix: string,
+  fulfilmentId: number,
+  outcome: GrantOutcome
+): Promise<void> {
   await redis.publish(grantSettledChannel(prefix), `${fulfilmentId}:${outcome}`)
 }
 

@@ -50,7 +50,11 @@ export function createJobs (queues: JobQueues) {
      * which uses `event`, replaces that one.
      */
     async newEvents (rows: readonly EventJobData[]): Promise<void> {
-      await queues.events.addBulk(rows.map((data) => ({ name: JOB.event, data, opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(data.inboxId) } })))
+      await queues.events.addBulk(rows.map((data) => ({
+        name: JOB.event,
+        data,
+        opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(data.inboxId) }
+      })))
     },
 
     /**
@@ -58,7 +62,11 @@ export function createJobs (queues: JobQueues) {
      * (except one left by an earlier database under the same prefix; the sweeper's `grant` replaces it).
      */
     async newGrants (rows: readonly GrantJobData[]): Promise<void> {
-      await queues.grants.addBulk(rows.map((data) => ({ name: JOB.grant, data, opts: { ...GRANT_JOB_OPTIONS, jobId: grantJobId(data.fulfilmentId) } })))
+      await queues.grants.addBulk(rows.map((data) => ({
+        name: JOB.grant,
+        data,
+        opts: { ...GRANT_JOB_OPTIONS, jobId: grantJobId(data.fulfilmentId) }
+      })))
     },
 
     /**
@@ -66,7 +74,10 @@ export function createJobs (queues: JobQueues) {
      * (a negative fulfilment id, see the db package's `v2FulfilmentId`) joins the one batch close job.
      */
     close: (fulfilmentId: number): Promise<Enqueued> =>
-      requeue(queues.maintenance, JOB.closeFulfilment, { fulfilmentId } satisfies CloseJobData, { ...CLOSE_JOB_OPTIONS, jobId: fulfilmentId < 0 ? V2_CLOSE_JOB_ID : closeJobId(fulfilmentId) }),
+      requeue(queues.maintenance, JOB.closeFulfilment, { fulfilmentId } satisfies CloseJobData, {
+        ...CLOSE_JOB_OPTIONS,
+        jobId: fulfilmentId < 0 ? V2_CLOSE_JOB_ID : closeJobId(fulfilmentId)
+      }),
 
     /** A reconciliation run asked for by hand; one at a time. */
     reconcile: (data: ReconcileJobData = {}): Promise<Enqueued> =>

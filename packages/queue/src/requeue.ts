@@ -8,7 +8,12 @@ export type Enqueued = 'queued' | 'already-queued'
  * delayed or running is left alone: it will run. Two callers racing both end with one live job.
  * @returns 'queued', or 'already-queued' when a live job had the id
  */
-export async function requeue (queue: Queue, name: string, data: unknown, options: JobsOptions & { jobId: string }): Promise<Enqueued> {
+export async function requeue (
+  queue: Queue,
+  name: string,
+  data: unknown,
+  options: JobsOptions & { jobId: string }
+): Promise<Enqueued> {
   const state = await queue.getJobState(options.jobId)
   if (state === 'completed' || state === 'failed') {
     // 0 when another caller removed it first, or it became active meanwhile: the add below is then a no-op.

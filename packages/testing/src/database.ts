@@ -57,7 +57,10 @@ async function ensureTemplate (admin: postgres.Sql): Promise<string> {
  * `migrated: false`), dropped at teardown.
  * @returns the database's URL and name
  */
-export async function createTestDatabase (t: Teardown, options: { migrated?: boolean } = {}): Promise<{ url: string, name: string }> {
+export async function createTestDatabase (
+  t: Teardown,
+  options: { migrated?: boolean } = {}
+): Promise<{ url: string, name: string }> {
   const admin = postgres(urlFor('postgres'), { max: 2, onnotice: () => {} })
   try {
     const template = options.migrated === false ? undefined : await (templateReady ??= ensureTemplate(admin))

@@ -11,7 +11,10 @@ import { createServer, connect, type Socket } from 'node:net'
  * @param options.onClientData sees each chunk a client sends, before it is forwarded, with the
  * number of its connection (to count protocol messages)
  */
-export async function startTcpProxy (target: { host: string, port: number }, options: { onClientData?: (chunk: Buffer, connection: number) => void } = {}) {
+export async function startTcpProxy (
+  target: { host: string, port: number },
+  options: { onClientData?: (chunk: Buffer, connection: number) => void } = {}
+) {
   const live = new Set<Socket>()
   let connections = 0
   let open = true
@@ -60,7 +63,10 @@ export async function startTcpProxy (target: { host: string, port: number }, opt
     server.once('error', reject)
     server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve() })
   })
-  const stopListening = () => new Promise<void>((resolve) => { if (server.listening) server.close(() => resolve()); else resolve() })
+  const stopListening = () => new Promise<void>((resolve) => {
+    if (server.listening) server.close(() => resolve())
+    else resolve()
+  })
   const unstall = () => {
     stalled = false
     for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk)

@@ -106,13 +106,18 @@ for (const { dir, manifest } of packages) {
     }
 
     // Nothing may work only because the workspace hoists it: each import is a declared dependency.
-    const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})])
+    const declared = new Set([
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {})
+    ])
     t.same([...importsOf(dir, files)].filter((s) => !declared.has(s)).sort(), [], 'every import is a dependency or peer dependency')
   })
 }
 
 t.test('bins', async (t) => {
-  const bins = Object.fromEntries(packages.flatMap((p) => Object.keys(p.manifest.bin ?? {}).map((b) => [b, p.manifest.name])))
+  const bins = Object.fromEntries(
+    packages.flatMap((p) => Object.keys(p.manifest.bin ?? {}).map((b) => [b, p.manifest.name]))
+  )
   t.same(bins, { 'firstpromoter-webhooks': '@fp-webhooks/cli', 'firstpromoter-webhooks-worker': '@fp-webhooks/worker' })
 })
 

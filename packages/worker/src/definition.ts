@@ -36,7 +36,11 @@ export function defineFirstPromoter (input: FirstPromoterDefinitionInput = {}): 
     if (typeof grant !== 'function') throw new TypeError(`defineFirstPromoter(): grants.${unit} must be a function`)
   }
   if (input.handlers !== undefined && !isHandlers(input.handlers)) throw new TypeError('defineFirstPromoter(): handlers must be made with createHandlers()')
-  return Object.freeze({ grants: Object.freeze({ ...grants }), handlers: input.handlers ?? createHandlers(), [DEFINITION]: true as const })
+  return Object.freeze({
+    grants: Object.freeze({ ...grants }),
+    handlers: input.handlers ?? createHandlers(),
+    [DEFINITION]: true as const
+  })
 }
 
 /** Whether `value` was made by `defineFirstPromoter()` (of any copy of this package). */

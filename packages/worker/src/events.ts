@@ -59,7 +59,8 @@ export const EVENT_ALIASES = {
 } as const satisfies Partial<Record<V1EventType, V1EventType>>
 
 /** The other name of the same fact, if it has one. */
-export type AliasOf<T extends FirstPromoterEventType> = T extends keyof typeof EVENT_ALIASES ? (typeof EVENT_ALIASES)[T] : never
+export type AliasOf<T extends FirstPromoterEventType> =
+  T extends keyof typeof EVENT_ALIASES ? (typeof EVENT_ALIASES)[T] : never
 
 const KNOWN_V1: ReadonlySet<string> = new Set(V1_EVENT_TYPES)
 
@@ -83,7 +84,13 @@ export function toFirstPromoterEvent (row: StoredEvent): AnyFirstPromoterEvent {
   const payload = (typeof row.payload === 'object' && row.payload !== null ? row.payload : {}) as Record<string, unknown>
   const source = row.source === 'v2' ? 'v2' : 'v1'
   const known = source === 'v2' ? isKnownV2EventType(row.eventType) : KNOWN_V1.has(row.eventType)
-  const base = { id: row.eventId, type: row.eventType, createdAt: row.eventCreatedAt, inboxId: row.id, data: payload.data }
+  const base = {
+    id: row.eventId,
+    type: row.eventType,
+    createdAt: row.eventCreatedAt,
+    inboxId: row.id,
+    data: payload.data
+  }
   if (source === 'v1') return { ...base, source, known } as AnyFirstPromoterEvent
   const changes = typeof payload.changes === 'object' && payload.changes !== null && !Array.isArray(payload.changes) ? payload.changes : null
   return { ...base, source, known, changes } as AnyFirstPromoterEvent

@@ -78,7 +78,9 @@ export function grantRequestOf (row: Pick<Fulfilment, 'id' | 'kind' | 'unit' | '
     promoterId: row.promoterId,
     custId: row.custId,
     email: row.promoterEmail,
-    referral: v2 && (row.referralId !== null || row.referralUid !== null) ? { id: row.referralId, uid: row.referralUid, email: row.referralEmail } : null,
+    referral: v2 && (row.referralId !== null || row.referralUid !== null)
+      ? { id: row.referralId, uid: row.referralUid, email: row.referralEmail }
+      : null,
     party: row.party ?? null
   }
 }
@@ -97,6 +99,10 @@ export const DEFAULT_LEDGER_UNITS: readonly string[] = ['free_months', 'credits'
 /** The built-in grant: the ledger row, written by the grant processor itself, is the reward. */
 export const ledgerGrant: GrantFunction = () => {}
 
-export function grantFunctionFor (unit: string, grants: GrantFunctions, ledgerUnits: ReadonlySet<string>): GrantFunction | undefined {
+export function grantFunctionFor (
+  unit: string,
+  grants: GrantFunctions,
+  ledgerUnits: ReadonlySet<string>
+): GrantFunction | undefined {
   return Object.hasOwn(grants, unit) ? grants[unit] : ledgerUnits.has(unit) ? ledgerGrant : undefined
 }

@@ -5,7 +5,10 @@ import { loadWorkerConfig, type WorkerConfig } from './config.js'
 import { loadDefinitionFromEnv, type LoadedDefinition } from './modules.js'
 import { startConfiguredWorker } from './start.js'
 
-/** One round trip to Postgres that also checks the schema. @throws DependencyError, SchemaNotReadyError naming DATABASE_URL */
+/**
+ * One round trip to Postgres that also checks the schema.
+ * @throws DependencyError, SchemaNotReadyError naming DATABASE_URL
+ */
 async function checkSchema (url: string): Promise<void> {
   try {
     await assertMigrated(url)
@@ -31,7 +34,12 @@ export async function main (): Promise<void> {
     await checkRedis(config.REDIS_URL)
   } catch (err) {
     // A TypeError here is a definition module that cannot be loaded or is malformed.
-    if (err instanceof ConfigError || err instanceof DependencyError || err instanceof SchemaNotReadyError || err instanceof TypeError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof DependencyError ||
+      err instanceof SchemaNotReadyError ||
+      err instanceof TypeError
+    ) {
       console.error(`worker: ${err.message}`)
       process.exit(1)
     }

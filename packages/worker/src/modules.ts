@@ -37,7 +37,10 @@ export async function loadDefinitionModule (path: string, variable = 'FP_DEFINIT
   if (isFirstPromoterDefinition(candidate)) return candidate
   if (isHandlers(mod.handlers) || (mod.grants !== undefined && candidate === undefined)) {
     try {
-      return defineFirstPromoter({ grants: mod.grants as GrantFunctions | undefined, handlers: isHandlers(mod.handlers) ? mod.handlers : undefined })
+      return defineFirstPromoter({
+        grants: mod.grants as GrantFunctions | undefined,
+        handlers: isHandlers(mod.handlers) ? mod.handlers : undefined
+      })
     } catch (err) {
       throw new TypeError(`${variable} ${path}: ${(err as Error).message}`)
     }
@@ -70,7 +73,11 @@ export interface LoadedDefinition {
  * @throws ConfigError when two variables disagree; TypeError when the module is not a definition
  */
 export async function loadDefinitionFromEnv (config: DefinitionConfig): Promise<LoadedDefinition> {
-  const { FP_DEFINITION_MODULE: definitionPath, FP_HANDLERS_MODULE: handlersPath, FP_GRANTS_MODULE: grantsPath } = config
+  const {
+    FP_DEFINITION_MODULE: definitionPath,
+    FP_HANDLERS_MODULE: handlersPath,
+    FP_GRANTS_MODULE: grantsPath
+  } = config
   const warnings: string[] = []
   if (definitionPath && handlersPath && definitionPath !== handlersPath) {
     throw new ConfigError(['FP_HANDLERS_MODULE is a deprecated alias of FP_DEFINITION_MODULE; set only FP_DEFINITION_MODULE'])

@@ -58,7 +58,11 @@ async function promoter (tx: Tx, envelope: V2WebhookEnvelope, p: Obj, v: Version
  * Applies one stored v2 event to the projections.
  * @returns whether it described an entity we project, and the values no column could hold
  */
-export async function applyV2Projections (tx: Tx, event: WebhookEvent, envelope: V2WebhookEnvelope): Promise<{ applied: boolean, unstorable: UnstorableValue[] }> {
+export async function applyV2Projections (
+  tx: Tx,
+  event: WebhookEvent,
+  envelope: V2WebhookEnvelope
+): Promise<{ applied: boolean, unstorable: UnstorableValue[] }> {
   const data = obj(envelope.data)
   if (!data || data.test === true) return { applied: false, unstorable: [] }
   // The inbox id breaks ties between events of the same second: v2 event ids are UUIDs.
@@ -72,7 +76,8 @@ export async function applyV2Projections (tx: Tx, event: WebhookEvent, envelope:
       return { applied: true, unstorable }
     case 'referral': {
       if (entityId === null) break
-      const promoterId = id(obj(data.promoter)?.id) ?? id(data.promoter_id) ?? id(obj(data.promoter_campaign)?.promoter_id)
+      const promoterId = id(obj(data.promoter)?.id) ?? id(data.promoter_id) ??
+        id(obj(data.promoter_campaign)?.promoter_id)
       unstorable.push(...await upsertLead(tx, {
         id: entityId,
         state: statusOf(envelope, data, 'state'),
@@ -100,7 +105,8 @@ export async function applyV2Projections (tx: Tx, event: WebhookEvent, envelope:
         billingEventId: null,
         conversionAmount: null,
         tierLevel: null,
-        promoterId: id(data.promoter_id) ?? id(obj(data.promoter)?.id) ?? id(campaign?.promoter_id) ?? id(obj(campaign?.promoter)?.id),
+        promoterId: id(data.promoter_id) ?? id(obj(data.promoter)?.id) ?? id(campaign?.promoter_id) ??
+          id(obj(campaign?.promoter)?.id),
         leadId: id(obj(data.referral)?.id) ?? id(data.referral_id),
         fpCreatedAt: date(data.created_at),
         ...v

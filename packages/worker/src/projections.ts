@@ -58,7 +58,12 @@ function promoterRow (p: Obj, promoterId: number, v: Version): PromoterRow {
   }
 }
 
-function leadRow (l: Obj, leadId: number, v: Version, context: { promoterId?: number | null, promotionId?: number | null, firstPaymentAt?: Date | null }): LeadRow {
+function leadRow (
+  l: Obj,
+  leadId: number,
+  v: Version,
+  context: { promoterId?: number | null, promotionId?: number | null, firstPaymentAt?: Date | null }
+): LeadRow {
   const promotion = obj(l.promotion)
   return {
     id: leadId,
@@ -146,7 +151,9 @@ async function project (tx: Tx, event: WebhookEvent, unstorable: UnstorableValue
     case 'promoter_accepted': {
       const pid = await promoterFrom(tx, data.promoter, v, unstorable)
       if (pid === null) return false
-      await recordPromoterAcceptance(tx, pid, id(obj(data.campaign)?.id) ?? id(obj(data.promotion)?.campaign_id), v.sourceAt, eventId)
+      await recordPromoterAcceptance(
+        tx, pid, id(obj(data.campaign)?.id) ?? id(obj(data.promotion)?.campaign_id), v.sourceAt, eventId
+      )
       return true
     }
     case 'reward_created': {
@@ -157,7 +164,9 @@ async function project (tx: Tx, event: WebhookEvent, unstorable: UnstorableValue
       const lead = obj(data.lead)
       const leadId = id(lead?.id)
       if (lead && leadId !== null) {
-        unstorable.push(...await upsertLead(tx, leadRow(lead, leadId, v, { promoterId, promotionId: id(obj(data.promotion)?.id) })))
+        unstorable.push(...await upsertLead(
+          tx, leadRow(lead, leadId, v, { promoterId, promotionId: id(obj(data.promotion)?.id) })
+        ))
       }
       return true
     }

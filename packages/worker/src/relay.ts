@@ -11,7 +11,10 @@ export interface RelayOptions {
   enqueue: (rows: readonly OutboxRow[]) => Promise<void>
   /** Most rows claimed per transaction. Default 500. */
   batch?: number
-  /** How often it looks for rows without a notice (a missed one, a listener reconnecting). Default 1 s; 0: notices only. */
+  /**
+   * How often it looks for rows without a notice (a missed one, a listener reconnecting).
+   * Default 1 s; 0: notices only.
+   */
   pollMs?: number
 }
 

@@ -15,7 +15,11 @@ function apiCredentials (config: WorkerConfig, redis: Redis): ApiCredentials | u
     : undefined
   if (!v1 && !v2) return undefined
   // One budget for every worker process, below v2's 400 requests a minute.
-  const limiter = createRedisRateLimiter({ redis, key: apiRateLimitKey(config.QUEUE_PREFIX), perMinute: config.FP_API_RATE_PER_MINUTE })
+  const limiter = createRedisRateLimiter({
+    redis,
+    key: apiRateLimitKey(config.QUEUE_PREFIX),
+    perMinute: config.FP_API_RATE_PER_MINUTE
+  })
   return { v1, v2, limiter }
 }
 
@@ -29,7 +33,11 @@ export interface ConfiguredWorker {
  * A worker as the environment describes it, on a db pool and connections of its own: what the
  * worker's bin runs, and what the api runs beside its routes with WORKER_IN_PROCESS=true.
  */
-export async function startConfiguredWorker (config: WorkerConfig, definition: FirstPromoterDefinition | undefined, log: Logger): Promise<ConfiguredWorker> {
+export async function startConfiguredWorker (
+  config: WorkerConfig,
+  definition: FirstPromoterDefinition | undefined,
+  log: Logger
+): Promise<ConfiguredWorker> {
   const { db, close: closeDb } = createDb(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY + 4, applicationName: 'firstpromoter-worker' })
   const limiterRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 })
   limiterRedis.on('error', () => {})

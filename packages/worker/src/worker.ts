@@ -115,7 +115,9 @@ export async function createWorker (options: CreateWorkerOptions) {
   const jobs = createJobs(queues)
   const closer = options.api ? createFulfilmentCloser(options.api) : undefined
   const payouts = options.payouts ?? v1PayoutSource(options.api)
-  const v2 = options.v2 ?? (options.api?.v2 ? createV2Client({ ...options.api.v2, limiter: options.api.limiter, timeoutMs: options.api.timeoutMs }) : undefined)
+  const v2 = options.v2 ?? (options.api?.v2
+    ? createV2Client({ ...options.api.v2, limiter: options.api.limiter, timeoutMs: options.api.timeoutMs })
+    : undefined)
   const retryDelay = (attemptsMade: number) => grantRetryDelay(attemptsMade, options.grantRetry)
   const deps: WorkerDeps = {
     db: options.db,
@@ -189,11 +191,16 @@ export async function createWorker (options: CreateWorkerOptions) {
     stalledInterval: options.lockDurationMs ?? 30_000
   })
   const workers = [
-    new Worker(GRANTS_QUEUE, (job, token) => processGrant(job, deps, token).catch((err: unknown) => announceFailure(job.data.fulfilmentId, err)), {
-      ...workerOptions(options.concurrency?.grants ?? 8),
-      // Only custom backoff types reach it: grant jobs' GRANT_BACKOFF.
-      settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade) }
-    }),
+    new Worker(
+      GRANTS_QUEUE,
+      (job, token) => processGrant(job, deps, token)
+        .catch((err: unknown) => announceFailure(job.data.fulfilmentId, err)),
+      {
+        ...workerOptions(options.concurrency?.grants ?? 8),
+        // Only custom backoff types reach it: grant jobs' GRANT_BACKOFF.
+        settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade) }
+      }
+    ),
     new Worker(EVENTS_QUEUE, (job) => processEvent(job, deps), workerOptions(options.concurrency?.events ?? 8)),
     new Worker(MAINTENANCE_QUEUE, maintenance, workerOptions(4))
   ]
@@ -211,7 +218,9 @@ export async function createWorker (options: CreateWorkerOptions) {
   const reconcileIntervalMs = options.reconcileIntervalMs ?? 3_600_000
   const scheduleReconcile = async () => {
     if ((deps.payouts || deps.v2) && reconcileIntervalMs > 0) {
-      await queues.maintenance.upsertJobScheduler(JOB.reconcile, { every: reconcileIntervalMs }, { name: JOB.reconcile })
+      await queues.maintenance.upsertJobScheduler(
+        JOB.reconcile, { every: reconcileIntervalMs }, { name: JOB.reconcile }
+      )
     }
   }
   await scheduleReconcile()

@@ -14,7 +14,11 @@ async function withFake (t: { teardown: (fn: () => unknown) => void }) {
 }
 
 /** A fulfilment FirstPromoter also knows as a pending payout. */
-async function pendingPayout (ctx: TestContext, fake: FakeFirstPromoter, answeredPending: boolean): Promise<FulfilmentFacts> {
+async function pendingPayout (
+  ctx: TestContext,
+  fake: FakeFirstPromoter,
+  answeredPending: boolean
+): Promise<FulfilmentFacts> {
   const f = await seedFulfilment(ctx.db, { unit: 'free_months', amount: 2 })
   fake.addPayout({ id: f.id, amount: f.amount, unit: f.unit, promoter: { id: f.promoterId!, cust_id: '', email: null } })
   if (answeredPending) {

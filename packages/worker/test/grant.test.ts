@@ -37,7 +37,8 @@ t.test('the built-in ledger grant raises the beneficiary balance by the amount, 
   // A job for an already granted fulfilment (another id, so BullMQ runs it) changes nothing.
   await worker.queues.grants.add('grant', { fulfilmentId: byPromoter.id }, { jobId: `again-${byPromoter.id}` })
   await waitFor(async () => (await worker.queues.grants.getJobState(`again-${byPromoter.id}`)) === 'completed', 5000, 'the repeat job')
-  const byFulfilment = (x: { fulfilment_id: string }, y: { fulfilment_id: string }) => Number(x.fulfilment_id) - Number(y.fulfilment_id)
+  const byFulfilment = (x: { fulfilment_id: string }, y: { fulfilment_id: string }) =>
+    Number(x.fulfilment_id) - Number(y.fulfilment_id)
   t.same((await ledgerRows(ctx)).map((r) => ({ ...r })).sort(byFulfilment), [
     { fulfilment_id: String(byPromoter.id), beneficiary: `promoter:${byPromoter.promoterId}`, unit: 'free_months', amount: '3' },
     { fulfilment_id: String(byCustomer.id), beneficiary: 'cust:user_42', unit: 'credits', amount: '250' }

@@ -47,7 +47,11 @@ export async function setup (t: T): Promise<TestContext> {
 export const silentLogger = () => pino({ level: 'silent' })
 
 /** A worker on the test's database and prefix, with its own db pool, no schedules; closed at teardown. */
-export const startWorker = (t: T, ctx: TestContext, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> =>
+export const startWorker = (
+  t: T,
+  ctx: TestContext,
+  options: Partial<CreateWorkerOptions> = {}
+): Promise<FulfilmentWorker> =>
   startTestWorker(t, createWorker, ctx, options, { max: 5, applicationName: 'worker-under-test' })
 
 export interface FulfilmentOverrides {
@@ -86,9 +90,15 @@ export interface FulfilmentJson {
  * Records a fulfilment as the api would (no job is enqueued).
  * @returns its facts (id, unit, amount, beneficiary…)
  */
-export async function seedFulfilment (db: Db, overrides: FulfilmentOverrides & { answeredPending?: boolean } = {}): Promise<FulfilmentFacts> {
+export async function seedFulfilment (
+  db: Db,
+  overrides: FulfilmentOverrides & { answeredPending?: boolean } = {}
+): Promise<FulfilmentFacts> {
   const facts = fulfilmentFacts(fulfilmentData(overrides) as unknown as FulfilmentPendingData, true)
-  await upsertFulfilment(db, facts, { firstEventId: String(uniqueId()), answeredPending: overrides.answeredPending ?? false })
+  await upsertFulfilment(db, facts, {
+    firstEventId: String(uniqueId()),
+    answeredPending: overrides.answeredPending ?? false
+  })
   return facts
 }
 

@@ -58,10 +58,13 @@ t.test('v2 promoter, referral, commission and payout events end in the newest st
     const payout = life(['payout.created.json', 'payout.updated.completed.json', 'payout.updated.completed.json'], 73001, (b, i) => { if (i === 2) b.data.status = 'failed' })
     const ids: number[] = []
     for (const i of order) {
-      for (const entity of [promoter, referral, commission, payout]) ids.push(await record(ctx.db, v2Delivery(entity[i]!)))
+      for (const entity of [promoter, referral, commission, payout]) {
+        ids.push(await record(ctx.db, v2Delivery(entity[i]!)))
+      }
     }
     await processAll(ctx, worker, ids)
-    const strip = (rows: readonly Record<string, unknown>[]) => rows.map(({ updated_at: _u, source_event_id: _s, ...rest }) => JSON.parse(JSON.stringify(rest)))
+    const strip = (rows: readonly Record<string, unknown>[]) =>
+      rows.map(({ updated_at: _u, source_event_id: _s, ...rest }) => JSON.parse(JSON.stringify(rest)))
     const snap = {
       promoters: strip(await ctx.sql`select * from promoters`),
       leads: strip(await ctx.sql`select * from leads`),

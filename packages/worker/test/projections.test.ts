@@ -65,7 +65,8 @@ async function record (db: Db, env: Envelope): Promise<number> {
 
 /** The projection tables, minus `updated_at` (the only column that records when, not what). */
 async function snapshot (ctx: TestContext) {
-  const strip = (rows: readonly Record<string, unknown>[]) => rows.map(({ updated_at: _u, ...rest }) => JSON.parse(JSON.stringify(rest)))
+  const strip = (rows: readonly Record<string, unknown>[]) =>
+    rows.map(({ updated_at: _u, ...rest }) => JSON.parse(JSON.stringify(rest)))
   return {
     leads: strip(await ctx.sql`select * from leads order by id`),
     promoters: strip(await ctx.sql`select * from promoters order by id`),
@@ -169,7 +170,8 @@ t.test('typed handlers run once per processed event, with the stored data', asyn
   // The reward's first attempt fails; the job's backoff (1 s) then runs it again.
   await waitProcessed(ctx, ids)
 
-  const count = (handler: string, type?: string) => calls.filter((c) => c.handler === handler && (type === undefined || c.event.type === type)).length
+  const count = (handler: string, type?: string) =>
+    calls.filter((c) => c.handler === handler && (type === undefined || c.event.type === type)).length
   t.equal(count('lead_signup'), 1, 'lead_signup handler once')
   t.equal(count('new_customer'), 1, 'the new_customer handler ran once…')
   t.equal(count('new_customer', 'lead_becomes_referral'), 1, '…for lead_becomes_referral')

@@ -71,7 +71,10 @@ t.test('the sweeper sends an API close that is due and has no job (deferred, or 
   const ctx = await setup(t)
   const fake = await startFakeFirstPromoter()
   t.teardown(() => fake.close())
-  const worker = await startWorker(t, ctx, { api: { v1: { apiKey: fake.apiKey, baseUrl: fake.url } }, staleAfterMs: 1000 })
+  const worker = await startWorker(t, ctx, {
+    api: { v1: { apiKey: fake.apiKey, baseUrl: fake.url } },
+    staleAfterMs: 1000
+  })
   const f = await seedFulfilment(ctx.db, { amount: 2 })
   fake.addPayout({ id: f.id, amount: f.amount, unit: f.unit, promoter: { id: f.promoterId!, cust_id: '', email: null } })
   // Granted, close due, and no job for it.

@@ -131,11 +131,15 @@ async function metrics (fastify: FastifyInstance, opts: MetricsOptions): Promise
     const delivery = req.firstpromoterDelivery
     if (!delivery) {
       // Rejected before the envelope was read: counted under its status, type unknown.
-      if (req.routeOptions.url?.startsWith(fastify.firstpromoter.prefix)) deliveries.inc({ event_type: UNKNOWN_EVENT_TYPE, status_code: String(reply.statusCode) })
+      if (req.routeOptions.url?.startsWith(fastify.firstpromoter.prefix)) {
+        deliveries.inc({ event_type: UNKNOWN_EVENT_TYPE, status_code: String(reply.statusCode) })
+      }
       return
     }
     deliveries.inc({ event_type: eventTypeLabel(delivery.eventType), status_code: String(reply.statusCode) })
-    if (delivery.fulfilmentId !== null) fulfilmentAnswer.observe({ status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    if (delivery.fulfilmentId !== null) {
+      fulfilmentAnswer.observe({ status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    }
   })
 
   fastify.get('/metrics', {

@@ -71,7 +71,11 @@ t.test('through the plugin route: every candidate, whatever its length, costs on
     settleAnswer: async () => null,
     noteAnswer: async () => {}
   }
-  const dispatcher: FirstPromoterDispatcher = { enqueueEvent: async () => {}, enqueueGrant: async () => {}, waitForGrant: async () => {} }
+  const dispatcher: FirstPromoterDispatcher = {
+    enqueueEvent: async () => {},
+    enqueueGrant: async () => {},
+    waitForGrant: async () => {}
+  }
   const app = Fastify()
   await app.register(plugin.default, { secrets, store, dispatcher })
   await app.ready()

@@ -122,7 +122,12 @@ t.test('≥ 1,000 generated hostile deliveries: only 4xx (or 2xx where acceptabl
   const errorLines = api.logs.lines.filter((l) => /"level":(50|60)/.test(l)).length
 
   const byCategory: Record<string, Record<number, number>> = {}
-  for (const o of outcomes) byCategory[o.c.category] = { ...(byCategory[o.c.category] ?? {}), [o.status]: (byCategory[o.c.category]?.[o.status] ?? 0) + 1 }
+  for (const o of outcomes) {
+    byCategory[o.c.category] = {
+      ...(byCategory[o.c.category] ?? {}),
+      [o.status]: (byCategory[o.c.category]?.[o.status] ?? 0) + 1
+    }
+  }
   const [quarantined] = await env.sql`select count(*)::int as n from quarantine`
   t.comment(`generated bad inputs: ${cases.length} via inject (${clientRefused.length} refused by the test client), ${socketCases.length + 1} via a real socket`)
   for (const [category, statuses] of Object.entries(byCategory)) t.comment(`  ${category}: ${JSON.stringify(statuses)}`)

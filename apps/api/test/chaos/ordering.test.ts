@@ -110,7 +110,11 @@ function buildEvents (rng: Rng): Built {
         tier_level: rng.int(1, 2),
         lead,
         promoter: promoterSnapshot(promoter),
-        promotion: { ...structuredClone(rewardTemplate.promotion), id: 4_000_000 + rng.int(0, 3), promoter_id: promoter }
+        promotion: {
+          ...structuredClone(rewardTemplate.promotion),
+          id: 4_000_000 + rng.int(0, 3),
+          promoter_id: promoter
+        }
       }))
     }
   }

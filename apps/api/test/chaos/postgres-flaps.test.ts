@@ -79,7 +79,9 @@ t.test(`Postgres connections cut and healed every ${2 * HALF_PERIOD_MS} ms for $
   // Healed. FirstPromoter re-sends a fulfilment it was not given a 2xx for; do the same.
   const answered = new Set(sent.filter((s) => typeof s.statusCode === 'number' && is2xx(s.statusCode)).map((s) => s.id))
   await waitFor(async () => {
-    for (const id of fulfilments.keys()) if (!answered.has(id) && is2xx(Number((await deliver(id)).statusCode))) answered.add(id)
+    for (const id of fulfilments.keys()) {
+      if (!answered.has(id) && is2xx(Number((await deliver(id)).statusCode))) answered.add(id)
+    }
     return answered.size === fulfilments.size
   }, 30_000, () => `every fulfilment to be accepted after the flaps (${answered.size}/${fulfilments.size})`)
 

@@ -83,7 +83,8 @@ t.test('Postgres cut: 503 and nothing written while it is away, readiness follow
   // Check on the real database, not through the proxy.
   const inbox = new Set((await env.sql`select event_id from webhook_events`).map((r) => r.event_id as string))
   const fulfilments = new Set((await env.sql`select id::text from fulfilments`).map((r) => r.id as string))
-  const writtenWhileCut = during.filter((d) => inbox.has(d.eventId) || (d.fulfilmentId !== null && fulfilments.has(String(d.fulfilmentId))))
+  const writtenWhileCut = during.filter((d) =>
+    inbox.has(d.eventId) || (d.fulfilmentId !== null && fulfilments.has(String(d.fulfilmentId))))
   t.equal(writtenWhileCut.length, 0, 'no inbox or fulfilment row for any delivery refused during the cut', { ghosts: writtenWhileCut.map((d) => ({ eventId: d.eventId, type: d.body.event.type, fulfilmentId: d.fulfilmentId, ms: d.ms })) })
   const [quarantined] = await env.sql`select count(*)::int as n from quarantine`
   t.equal(quarantined!.n, 0, 'and nothing quarantined: a 503 is not a bad body')

@@ -61,7 +61,11 @@ t.test('Redis cut in the middle of a steady stream: no 5xx, nothing lost, every 
     }
     sent.push(record)
     inFlight.push(send(api, body).then(
-      (res) => { record.statusCode = res.statusCode; record.answeredAt = Date.now(); if (!is2xx(res.statusCode)) record.error = res.body.slice(0, 300) },
+      (res) => {
+        record.statusCode = res.statusCode
+        record.answeredAt = Date.now()
+        if (!is2xx(res.statusCode)) record.error = res.body.slice(0, 300)
+      },
       (err: Error) => { record.error = err.message; record.answeredAt = Date.now() }
     ))
     await sleep(SPACING_MS)
@@ -86,7 +90,13 @@ t.test('Redis cut in the middle of a steady stream: no 5xx, nothing lost, every 
 
   // The sweeper is the fallback, not the path: what was answered while Redis was up is processed without it.
   const healthy = sent.filter((s) => s.phase === 'before' && s.answeredAt < cutAt).map((s) => s.eventId)
-  let unprocessed: Array<{ event_id: string, event_type: string, state: string, attempts: number, last_error: string | null }> = []
+  let unprocessed: Array<{
+    event_id: string
+    event_type: string
+    state: string
+    attempts: number
+    last_error: string | null
+  }> = []
   await waitFor(async () => {
     unprocessed = (await env.sql`select event_id, event_type, state, attempts, last_error from webhook_events where event_id = any(${healthy}) and state <> 'processed'`) as typeof unprocessed
     return unprocessed.length === 0

@@ -25,7 +25,10 @@ function spawnWorker (t: Parameters<typeof spawnService>[0], env: ChaosEnv): Ser
 async function deliver (t: Test, api: Api, nextId: () => number, n: number, ids: string[]) {
   const statuses: number[] = []
   for (let sent = 0; sent < n; sent += 50) {
-    const wave = Array.from({ length: Math.min(50, n - sent) }, (_, i) => ordinaryEvent(ORDINARY_TYPES[(sent + i) % ORDINARY_TYPES.length]!, nextId))
+    const wave = Array.from(
+      { length: Math.min(50, n - sent) },
+      (_, i) => ordinaryEvent(ORDINARY_TYPES[(sent + i) % ORDINARY_TYPES.length]!, nextId)
+    )
     for (const body of wave) ids.push(String(body.event.id))
     statuses.push(...(await Promise.all(wave.map((b) => inject(api, b)))).map((a) => a.statusCode))
   }

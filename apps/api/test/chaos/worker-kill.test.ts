@@ -40,7 +40,14 @@ t.test(`${KILLS} SIGKILLs of worker processes in the middle of grants: no double
   const spawnWorker = (): WorkerProcess => {
     const n = ++spawned
     const child = spawn(process.execPath, [SCRIPT], {
-      env: { ...process.env, DATABASE_URL: env.dbUrl, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: env.prefix, LOCK_DURATION_MS: String(LOCK_MS), SEED: String((rng.seed + n) >>> 0) },
+      env: {
+        ...process.env,
+        DATABASE_URL: env.dbUrl,
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: env.prefix,
+        LOCK_DURATION_MS: String(LOCK_MS),
+        SEED: String((rng.seed + n) >>> 0)
+      },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     const w: WorkerProcess = { n, child, ready: false, inGrant: new Set(), grantsStarted: 0, exited: Promise.resolve(), stderr: '' }

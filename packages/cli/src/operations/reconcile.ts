@@ -23,7 +23,11 @@ export async function runReconcile (config: CliConfig): Promise<ReconcileReport 
   try {
     if (!await queue.ready(5000)) throw new CliError(`Redis at REDIS_URL=${redactUrl(config.REDIS_URL)} did not become ready`)
     // The workers' key: one FirstPromoter API budget for every process.
-    const limiter = createRedisRateLimiter({ redis: queue.connection, key: apiRateLimitKey(config.QUEUE_PREFIX), perMinute: config.FP_API_RATE_PER_MINUTE })
+    const limiter = createRedisRateLimiter({
+      redis: queue.connection,
+      key: apiRateLimitKey(config.QUEUE_PREFIX),
+      perMinute: config.FP_API_RATE_PER_MINUTE
+    })
     let v1Report: ReconcileReport = { listed: 0, recovered: 0, requeued: 0, reclosed: 0, invalid: 0 }
     if (config.FP_API_KEY) {
       const client = createV1Client({ apiKey: config.FP_API_KEY, baseUrl: config.FP_API_URL, limiter })
@@ -38,7 +42,12 @@ export async function runReconcile (config: CliConfig): Promise<ReconcileReport 
       })
     }
     if (!config.FP_API_V2_KEY || !config.FP_ACCOUNT_ID) return v1Report
-    const v2 = createV2Client({ apiKey: config.FP_API_V2_KEY, accountId: config.FP_ACCOUNT_ID, baseUrl: config.FP_API_V2_URL, limiter })
+    const v2 = createV2Client({
+      apiKey: config.FP_API_V2_KEY,
+      accountId: config.FP_ACCOUNT_ID,
+      baseUrl: config.FP_API_V2_URL,
+      limiter
+    })
     const v2Report = await reconcileV2({
       db: handle.db,
       log,

@@ -53,7 +53,10 @@ export async function eventPages (fastify: FastifyInstance, { ctx }: { ctx: Cons
       after: decodeCursor(q.after)
     }
     const [result, types] = await Promise.all([searchEvents(db, { ...search, limit: 50 }), listEventTypes(db)])
-    const params = new URLSearchParams(Object.entries({ type: q.type, state: q.state, id: q.id, from: q.from, to: q.to }).filter((e): e is [string, string] => Boolean(e[1])))
+    const params = new URLSearchParams(
+      Object.entries({ type: q.type, state: q.state, id: q.id, from: q.from, to: q.to })
+        .filter((e): e is [string, string] => Boolean(e[1]))
+    )
     const nextUrl = result.next ? `${ctx.base}/events?${new URLSearchParams([...params, ['after', encodeCursor(result.next)]]).toString()}` : null
     return ctx.render(reply, 'events', { page: 'events', q, types, events: result.events, nextUrl, firstUrl: search.after ? `${ctx.base}/events?${params.toString()}` : null })
   })

@@ -8,10 +8,15 @@ import { FulfilmentIdParams, csrfField, withinMs, type ConsoleContext } from '..
 interface JobView { state: string, attemptsMade: number, failedReason: string | null }
 
 /** A job's state and attempts, from BullMQ; null without queues, when gone, or Redis away. */
-async function jobView (queue: { getJob: (id: string) => Promise<unknown> } | undefined, id: string): Promise<JobView | null> {
+async function jobView (
+  queue: { getJob: (id: string) => Promise<unknown> } | undefined,
+  id: string
+): Promise<JobView | null> {
   if (!queue) return null
   return withinMs(1500, async () => {
-    const job = await queue.getJob(id) as { attemptsMade: number, failedReason?: string, getState: () => Promise<string> } | undefined
+    const job = await queue.getJob(id) as
+      | { attemptsMade: number, failedReason?: string, getState: () => Promise<string> }
+      | undefined
     if (!job) return null
     return { state: await job.getState(), attemptsMade: job.attemptsMade, failedReason: job.failedReason ?? null }
   })

@@ -7,7 +7,10 @@ import type { ConsolePauses } from '../options.js'
  * The pause switch's two buttons, registered only when the server plugs a pause switch in. The
  * banner every page shows is rendered from `pauses.status()` (see the layout).
  */
-export async function pauseRoutes (fastify: FastifyInstance, { ctx, pauses }: { ctx: ConsoleContext, pauses: ConsolePauses }): Promise<void> {
+export async function pauseRoutes (
+  fastify: FastifyInstance,
+  { ctx, pauses }: { ctx: ConsoleContext, pauses: ConsolePauses }
+): Promise<void> {
   fastify.addHook('preHandler', ctx.requireSession)
   const schema = { body: { type: 'object', properties: { ...csrfField, unit: { type: 'string', maxLength: 100 } } } }
   const by = (req: { ip: string, consoleSession: { id: string } | null }) => `console session ${req.consoleSession?.id.slice(0, 6) ?? '?'} from ${req.ip}`

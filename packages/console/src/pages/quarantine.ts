@@ -17,7 +17,13 @@ export async function quarantinePages (fastify: FastifyInstance, { ctx }: { ctx:
   const { db, actions } = ctx.opts
   fastify.addHook('preHandler', ctx.requireSession)
 
-  const page = async (req: FastifyRequest, reply: FastifyReply, notice: Notice | null, status = 200, draft?: { id: number, body: string }) => {
+  const page = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    notice: Notice | null,
+    status = 200,
+    draft?: { id: number, body: string }
+  ) => {
     const all = (req.query as { all?: string }).all === '1'
     const entries = await listQuarantinePage(db, { includeResubmitted: all, limit: 50 })
     return ctx.render(reply, 'quarantine', { page: 'quarantine', notice, entries, all, draft }, status)

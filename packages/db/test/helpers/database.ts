@@ -18,7 +18,10 @@ function urlFor (name: string): string {
  * Gives the calling test its own database, migrated by this package's migrator (or empty, with
  * `migrated: false`), dropped at teardown.
  */
-export async function createTestDatabase (t: { teardown: (fn: () => unknown) => void }, options: { migrated?: boolean } = {}): Promise<{ url: string, name: string }> {
+export async function createTestDatabase (
+  t: { teardown: (fn: () => unknown) => void },
+  options: { migrated?: boolean } = {}
+): Promise<{ url: string, name: string }> {
   const name = `fpw_dbtest_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
   const admin = postgres(urlFor('postgres'), { max: 1, onnotice: () => {} })
   try {

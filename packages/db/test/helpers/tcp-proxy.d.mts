@@ -6,4 +6,7 @@ export interface TcpProxy {
   restore: () => Promise<void>
   close: () => Promise<void>
 }
-export function startTcpProxy (target: { host: string, port: number }, options?: { onClientData?: (chunk: Buffer, connection: number) => void }): Promise<TcpProxy>
+export function startTcpProxy (
+  target: { host: string, port: number },
+  options?: { onClientData?: (chunk: Buffer, connection: number) => void }
+): Promise<TcpProxy>

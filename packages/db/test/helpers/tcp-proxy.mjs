@@ -52,6 +52,11 @@ export async function startTcpProxy (target, options = {}) {
       stalled = false
       for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk)
     },
-    close: () => { stalled = false; held.length = 0; reset(); return new Promise((resolve) => server.close(() => resolve())) }
+    close: () => {
+      stalled = false
+      held.length = 0
+      reset()
+      return new Promise((resolve) => server.close(() => resolve()))
+    }
   }
 }

@@ -131,7 +131,12 @@ async function grantInTransaction (deps: WorkerDeps, recorded: GrantView, grant:
  * `completed`/`failed` event (an api waiting for it answers 202 when its wait ends). The resume
  * promotes it; the delay only bounds how late it runs if that promotion is lost.
  */
-async function deferWhilePaused (job: Job<GrantJobData>, deps: WorkerDeps, recorded: GrantView, token: string | undefined): Promise<never> {
+async function deferWhilePaused (
+  job: Job<GrantJobData>,
+  deps: WorkerDeps,
+  recorded: GrantView,
+  token: string | undefined
+): Promise<never> {
   await job.moveToDelayed(Date.now() + deps.pauseRecheckMs, token)
   deps.log.debug({ fulfilmentId: recorded.id, unit: recorded.unit, recheckInMs: deps.pauseRecheckMs }, 'grants paused: grant deferred')
   throw new DelayedError()

@@ -20,14 +20,19 @@ export interface SweepDeps {
  * never noted as 200, or the close job was lost). Enqueuing them again is harmless (job ids are
  * derived from the row, a live job is left alone), so every worker process sweeps.
  */
-export async function sweep (deps: SweepDeps, options: { staleAfterMs: number, closeGraceMs?: number, batch?: number }): Promise<SweepReport> {
+export async function sweep (
+  deps: SweepDeps,
+  options: { staleAfterMs: number, closeGraceMs?: number, batch?: number }
+): Promise<SweepReport> {
   const batch = options.batch ?? 1000
   const events = await listStalePendingEvents(deps.db, options.staleAfterMs, batch)
   for (const e of events) await deps.enqueueEvent(e.id, e.eventType)
   const fulfilments = await listStalePendingFulfilments(deps.db, options.staleAfterMs, batch)
   for (const f of fulfilments) await deps.enqueueGrant(f.id)
   // The grace must outlast an answer (wait for the grant, settle, note): FirstPromoter's 15 s.
-  const closes = deps.canCloseViaApi ? await listStaleCloses(deps.db, options.closeGraceMs ?? options.staleAfterMs, batch) : []
+  const closes = deps.canCloseViaApi
+    ? await listStaleCloses(deps.db, options.closeGraceMs ?? options.staleAfterMs, batch)
+    : []
   for (const c of closes) await deps.enqueueClose(c.id)
   const report = { events: events.length, fulfilments: fulfilments.length, closes: closes.length }
   if (report.events + report.fulfilments + report.closes > 0) deps.log.info(report, 'sweep enqueued stale work')

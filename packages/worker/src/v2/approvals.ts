@@ -9,7 +9,10 @@ const envelope = TypeCompiler.Compile(V2WebhookEnvelopeSchema)
 export type V2ApprovalOutcome =
   | { kind: 'none' }
   | { kind: 'recorded', fulfilmentId: number, inserted: boolean }
-  /** An approval the grant cannot be built for yet (no API to read what the payload lacks, or the API does not know it). */
+  /**
+   * An approval the grant cannot be built for yet (no API to read what the payload lacks,
+   * or the API does not know it).
+   */
   | { kind: 'deferred', commissionId: number, reason: string }
 
 /**
@@ -41,7 +44,15 @@ export async function fulfilV2Approval (deps: WorkerDeps, event: WebhookEvent): 
 /** The payload's facts, completed from `GET /commissions?ids[]=` when it lacks any; else why not. */
 async function completeFacts (deps: WorkerDeps, a: V2CommissionApproval): Promise<V2FulfilmentFacts | string> {
   const fromPayload: V2FulfilmentFacts | null = a.unit !== null && a.amount !== null
-    ? { commissionId: a.commissionId, unit: a.unit, amount: a.amount, promoterId: a.promoterId, promoterEmail: a.promoterEmail, referral: a.referral, party: a.beneficiary }
+    ? {
+        commissionId: a.commissionId,
+        unit: a.unit,
+        amount: a.amount,
+        promoterId: a.promoterId,
+        promoterEmail: a.promoterEmail,
+        referral: a.referral,
+        party: a.beneficiary
+      }
     : null
   if (!a.needsLookup) return fromPayload!
   if (!deps.v2) {
@@ -60,7 +71,11 @@ async function completeFacts (deps: WorkerDeps, a: V2CommissionApproval): Promis
     promoterEmail: a.promoterEmail,
     referral: a.referral === null
       ? read.referral
-      : { id: a.referral.id ?? read.referral?.id ?? null, uid: a.referral.uid ?? read.referral?.uid ?? null, email: a.referral.email },
+      : {
+          id: a.referral.id ?? read.referral?.id ?? null,
+          uid: a.referral.uid ?? read.referral?.uid ?? null,
+          email: a.referral.email
+        },
     party: a.beneficiary ?? read.party
   }
 }

@@ -64,7 +64,9 @@ async function closeIds (deps: WorkerDeps, ids: number[], report: V2CloseReport,
     // A batch names its failures only in prose: ask which of these ids are fulfilled now. (Asking
     // for the unfulfilled ones would miss an id FirstPromoter does not know, and call it done.)
     report.calls++
-    const fulfilled = new Set((await api.listCommissions({ ids, fulfilled: true, perPage: 100 })).map((c) => Number(c.id)))
+    const fulfilled = new Set(
+      (await api.listCommissions({ ids, fulfilled: true, perPage: 100 })).map((c) => Number(c.id))
+    )
     const done = ids.filter((id) => fulfilled.has(id))
     const left = ids.filter((id) => !fulfilled.has(id))
     await markV2Closed(deps.db, done.map(v2FulfilmentId))

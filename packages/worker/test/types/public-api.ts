@@ -72,7 +72,15 @@ export default defineFirstPromoter({
       assertType<Equal<typeof idempotencyKey, string>>()
       assertType<Equal<typeof fulfilment.source, 'v1_payout' | 'v2_commission'>>()
       const facts: [number, string, number, string, number | null, string | null, string | null] =
-        [fulfilment.id, fulfilment.unit, fulfilment.amount, fulfilment.beneficiary, fulfilment.promoterId, fulfilment.custId, fulfilment.email]
+        [
+          fulfilment.id,
+          fulfilment.unit,
+          fulfilment.amount,
+          fulfilment.beneficiary,
+          fulfilment.promoterId,
+          fulfilment.custId,
+          fulfilment.email
+        ]
       use(facts)
       // @ts-expect-error the storage row's bookkeeping is not part of a grant request
       use(fulfilment.answeredPending)

@@ -3,8 +3,14 @@ import { createSecretMatcher } from 'fastify-firstpromoter'
 import { errorReply } from '../../error-reply.js'
 import { ADMIN_AUTH_LIMITED, ADMIN_UNAUTHORIZED } from '../../errors.js'
 
-/** `fastify.createRateLimit(…)` of @fastify/rate-limit: counts one request per call, or peeks with `increment: false`. */
-export type FailureLimiter = (req: FastifyRequest, options?: { increment?: boolean }) => Promise<{ isAllowed: boolean, remaining?: number, ttlInSeconds?: number }>
+/**
+ * `fastify.createRateLimit(…)` of @fastify/rate-limit: counts one request per call,
+ * or peeks with `increment: false`.
+ */
+export type FailureLimiter = (
+  req: FastifyRequest,
+  options?: { increment?: boolean }
+) => Promise<{ isAllowed: boolean, remaining?: number, ttlInSeconds?: number }>
 
 /** The token a request presents: `Authorization: Bearer <token>`, or HTTP Basic with the token as password. */
 function presentedToken (header: string): string | undefined {

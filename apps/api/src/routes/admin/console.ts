@@ -35,8 +35,15 @@ export async function consoleRoutes (fastify: FastifyInstance, opts: ConsoleRout
     pauses: {
       status: async () => {
         const s = await fastify.grantPauses.cachedStatus()
-        const oldest = [s.all, ...s.units].filter((p) => p !== null).sort((a, b) => a.pausedAt.getTime() - b.pausedAt.getTime())[0]
-        return { all: s.all !== null, units: s.units.map((p) => p.scope), since: s.all?.pausedAt ?? oldest?.pausedAt ?? null, by: s.all?.pausedBy ?? oldest?.pausedBy ?? null }
+        const oldest = [s.all, ...s.units]
+          .filter((p) => p !== null)
+          .sort((a, b) => a.pausedAt.getTime() - b.pausedAt.getTime())[0]
+        return {
+          all: s.all !== null,
+          units: s.units.map((p) => p.scope),
+          since: s.all?.pausedAt ?? oldest?.pausedAt ?? null,
+          by: s.all?.pausedBy ?? oldest?.pausedBy ?? null
+        }
       },
       pause: async ({ unit, by }) => { await fastify.grantPauses.pause({ unit: checkedUnit(unit), by }) },
       resume: async ({ unit, by }) => {

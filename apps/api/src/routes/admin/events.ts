@@ -43,7 +43,12 @@ export async function eventRoutes (fastify: FastifyInstance): Promise<void> {
     const fulfilment = Number.isSafeInteger(fulfilmentId) ? await getFulfilment(fastify.db.db, fulfilmentId) : undefined
     return {
       event,
-      processing: { state: event.state, attempts: event.attempts, last_error: event.lastError, processed_at: event.processedAt },
+      processing: {
+        state: event.state,
+        attempts: event.attempts,
+        last_error: event.lastError,
+        processed_at: event.processedAt
+      },
       ...(fulfilment ? { fulfilment, answers: await listAnswers(fastify.db.db, fulfilment.id) } : {})
     }
   })

@@ -23,7 +23,9 @@ export async function fulfilmentRoutes (fastify: FastifyInstance, opts: Fulfilme
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }))
       })
     }
-  }, async (req) => ({ fulfilments: await listFulfilments(fastify.db.db, { state: req.query.state as never, limit: req.query.limit }) }))
+  }, async (req) => ({
+    fulfilments: await listFulfilments(fastify.db.db, { state: req.query.state as never, limit: req.query.limit })
+  }))
 
   app.get('/fulfilments/:id', {
     schema: { summary: 'A fulfilment: its state and every answer FirstPromoter got', params: FulfilmentIdParams, response: withErrors }

@@ -67,7 +67,10 @@ export async function grantPauseRoutes (fastify: FastifyInstance): Promise<void>
       summary: 'Resume grants: every pause, or one unit\'s with {"unit": "credits"}. The grants held back run at once',
       body: PauseBodySchema,
       response: {
-        200: Type.Intersect([PauseViewSchema, Type.Object({ lifted: Type.Array(Type.String()), queued: Type.Integer() })]),
+        200: Type.Intersect([
+          PauseViewSchema,
+          Type.Object({ lifted: Type.Array(Type.String()), queued: Type.Integer() })
+        ]),
         400: ErrorReplySchema,
         409: ErrorReplySchema
       }

@@ -25,6 +25,10 @@ export async function quarantineRoutes (fastify: FastifyInstance, opts: { webhoo
     if (!result) return reply.code(404).send(errorReply(new ADMIN_NOT_FOUND(`quarantined delivery ${req.params.id}`)))
     if ('noBody' in result) return reply.code(409).send(errorReply(new ADMIN_NO_BODY()))
     req.log.info({ quarantineId: req.params.id, statusCode: result.statusCode }, 'admin: quarantined delivery resubmitted')
-    return reply.code(result.resubmitted ? 200 : 422).send({ resubmitted: result.resubmitted, status_code: result.statusCode, answer: result.answer })
+    return reply.code(result.resubmitted ? 200 : 422).send({
+      resubmitted: result.resubmitted,
+      status_code: result.statusCode,
+      answer: result.answer
+    })
   })
 }

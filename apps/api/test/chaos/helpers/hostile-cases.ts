@@ -47,7 +47,14 @@ const ODD_STRINGS: Array<[string, string]> = [
 export function generateCases (rng: Rng, bodyLimit: number): HostileCase[] {
   const nextId = createIds(rng.int(1, 1_000_000) * 10_000)
   const cases: HostileCase[] = []
-  const add = (category: string, name: string, payload: string | Buffer, expect: Expect, headers: Record<string, string> = JSON_TYPE, url = WEBHOOK) => {
+  const add = (
+    category: string,
+    name: string,
+    payload: string | Buffer,
+    expect: Expect,
+    headers: Record<string, string> = JSON_TYPE,
+    url = WEBHOOK
+  ) => {
     cases.push({ category, name, url, headers, payload, expect })
   }
   const ordinary = (): Json => ordinaryEvent(rng.pick(ORDINARY_TYPES), nextId)

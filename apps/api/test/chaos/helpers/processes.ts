@@ -32,12 +32,23 @@ export interface Service {
  * Runs a node script as a child process with `env` on top of this process's environment, keeping
  * its output. Killed (SIGKILL) at teardown if still running.
  */
-export function spawnService (t: Teardown, script: string, env: Record<string, string>, options: SpawnOptions = {}): Service {
+export function spawnService (
+  t: Teardown,
+  script: string,
+  env: Record<string, string>,
+  options: SpawnOptions = {}
+): Service {
   return spawnCommand(t, process.execPath, [script], env, options)
 }
 
 /** As `spawnService`, for any command (`pnpm start`). */
-export function spawnCommand (t: Teardown, command: string, args: string[], env: Record<string, string>, options: SpawnOptions = {}): Service {
+export function spawnCommand (
+  t: Teardown,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  options: SpawnOptions = {}
+): Service {
   const script = [command, ...args].join(' ')
   const child = spawn(command, args, {
     cwd: ROOT,
@@ -105,7 +116,9 @@ export function spawnCommand (t: Teardown, command: string, args: string[], env:
     if (service.alive) child.kill('SIGKILL')
     await exited
     // Whatever it started (a start script's api and worker) must not outlive the test either.
-    for (const pid of new Set(lines.flatMap((l) => [Number(l.pid), Number(l.childPid)]).filter((pid) => pid > 0 && pid !== process.pid))) {
+    for (const pid of new Set(
+      lines.flatMap((l) => [Number(l.pid), Number(l.childPid)]).filter((pid) => pid > 0 && pid !== process.pid)
+    )) {
       if (pidAlive(pid)) process.kill(pid, 'SIGKILL')
     }
   })

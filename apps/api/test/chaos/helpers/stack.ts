@@ -81,13 +81,21 @@ export type Api = Awaited<ReturnType<typeof startApi>>
  * An in-process worker on the real database and Redis (its own pool), no schedules: the sweeper
  * runs when the test calls it. Closed at teardown.
  */
-export const startWorker = (t: Teardown, env: ChaosEnv, options: Partial<CreateWorkerOptions> = {}): Promise<FulfilmentWorker> =>
+export const startWorker = (
+  t: Teardown,
+  env: ChaosEnv,
+  options: Partial<CreateWorkerOptions> = {}
+): Promise<FulfilmentWorker> =>
   startTestWorker(t, createWorker, env, options, { max: 10, applicationName: 'chaos-worker' })
 
 export interface Answer { statusCode: number, body: string }
 
 /** POSTs a delivery through `inject` (no socket). */
-export async function inject (api: Api, body: unknown, options: { url?: string, headers?: Record<string, string> } = {}): Promise<Answer> {
+export async function inject (
+  api: Api,
+  body: unknown,
+  options: { url?: string, headers?: Record<string, string> } = {}
+): Promise<Answer> {
   const res = await api.server.inject({
     method: 'POST',
     url: options.url ?? WEBHOOK,
@@ -98,7 +106,11 @@ export async function inject (api: Api, body: unknown, options: { url?: string, 
 }
 
 /** POSTs a delivery over a real socket (the api must listen). */
-export async function send (api: Api, body: unknown, options: { path?: string, headers?: Record<string, string> } = {}): Promise<Answer> {
+export async function send (
+  api: Api,
+  body: unknown,
+  options: { path?: string, headers?: Record<string, string> } = {}
+): Promise<Answer> {
   const res = await fetch(api.baseUrl + (options.path ?? WEBHOOK), {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...options.headers },
