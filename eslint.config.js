@@ -21,8 +21,6 @@ export default [
   {
     // No package imports an app (README "Layout"): apps are built from packages, never the reverse.
     files: ['packages/**/*.{ts,mts,js,mjs}'],
-    // The CLI's end-to-end tests drive it against the real api (still to move under apps/api/test).
-    ignores: ['packages/cli/test/**'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -2,10 +2,12 @@ import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { closedPort } from '@fp-webhooks/testing'
 import t from 'tap'
-import { BIN } from './helper.js'
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 
 /** `firstpromoter-webhooks replay 1` in `cwd`; it fails at its Postgres check, naming the URL. */
 async function replay (cwd: string, env: Record<string, string>): Promise<string> {

@@ -1,16 +1,19 @@
 import { spawn } from 'node:child_process'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
-import { buildServer, loadApiConfig } from '@fp-webhooks/api'
+import { dirname, join } from 'node:path'
 import { createDb } from '@fp-webhooks/db'
 import { captureLogs, createRedisPrefix, createTestDatabase, sleep, startWorker as startTestWorker, TEST_REDIS_URL, waitFor } from '@fp-webhooks/testing'
 import { createWorker, type CreateWorkerOptions, type FulfilmentWorker } from '@fp-webhooks/worker'
+import { loadApiConfig } from '../../src/config.js'
+import { buildServer } from '../../src/server.js'
 
 export { TEST_REDIS_URL }
 
 export const SECRET = 'cli-test-secret-0123456789abcdef'
-export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
+/** The CLI package's built bin (`firstpromoter-webhooks`), run as a child process. */
+export const BIN = join(dirname(createRequire(import.meta.url).resolve('@fp-webhooks/cli/package.json')), 'dist', 'bin.js')
 
 interface T {
   teardown: (fn: () => unknown) => void

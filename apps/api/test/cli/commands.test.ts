@@ -4,8 +4,11 @@ import { createDb } from '@fp-webhooks/db'
 import { createBullDispatcher, eventJobId, grantJobId } from '@fp-webhooks/queue'
 import { startFakeFirstPromoter } from '@fp-webhooks/firstpromoter-api/fake'
 import { TEST_PG_URL } from '@fp-webhooks/testing'
-import { simulate } from '../src/simulate.js'
+import { simulate } from '@fp-webhooks/cli'
 import { TEST_REDIS_URL, cliEnv, runCli, setup, startApi, startWorker, waitFor } from './helper.js'
+
+// Each case spawns the CLI against a real api and worker: the CLI package's 120 s budget, not the api's 60 s.
+t.setTimeout(120_000)
 
 t.test('migrate creates a missing database and its tables', async (t) => {
   const name = `fpw_cli_migrate_${randomBytes(4).toString('hex')}`
