@@ -3,7 +3,8 @@ import { PermanentGrantError } from '@fp-webhooks/worker'
 import { simulate, type Attempt } from '@fp-webhooks/cli'
 import { SECRET, setup, sleep, startApi, startSilentServer, startWorker, waitFor } from './helper.js'
 
-// FirstPromoter's re-checks and retries, simulated against a real api and worker: the CLI package's 120 s budget, not the api's 60 s.
+// FirstPromoter's re-checks and retries, simulated against a real api and worker: the CLI package's
+// 120 s budget, not the api's 60 s.
 t.setTimeout(120_000)
 
 const statuses = (attempts: Attempt[]) => attempts.map((a) => a.status)
