@@ -1,21 +1,8 @@
-import { ConfigError, DependencyError, checkRedis, loadDotEnv, redactUrl } from '@fp-webhooks/config'
-import { SchemaNotReadyError, assertMigrated } from '@fp-webhooks/db'
-import { loadDefinitionFromEnv, loadWorkerConfig } from '@fp-webhooks/worker'
+import { ConfigError, DependencyError, checkRedis, loadDotEnv } from '@fp-webhooks/config'
+import { SchemaNotReadyError } from '@fp-webhooks/db'
+import { checkSchema, loadDefinitionFromEnv, loadWorkerConfig } from '@fp-webhooks/worker'
 import { loadApiConfig } from './config.js'
 import { startServer } from './server.js'
-
-/**
- * One round trip to Postgres that also checks the schema.
- * @throws DependencyError, SchemaNotReadyError naming DATABASE_URL
- */
-async function checkSchema (url: string): Promise<void> {
-  try {
-    await assertMigrated(url)
-  } catch (err) {
-    if (err instanceof SchemaNotReadyError) throw new SchemaNotReadyError(`DATABASE_URL=${redactUrl(url)}: ${err.message}`, err.pending)
-    throw new DependencyError('DATABASE_URL', url, err)
-  }
-}
 
 /**
  * Boots the api from the environment. The checks run in this order, each ending the process with

@@ -9,8 +9,11 @@ export interface InboxRowValues {
   source: 'v1' | 'v2'
   eventId: string
   eventType: string
+  /** A time Postgres cannot store is left out (`storableTimestamp`): the event is never refused for it. */
   eventCreatedAt: Date | null
+  /** The payload as JSON text, serialised once (`storableJsonText`). */
   payloadJson: string
+  /** `test` for a v2 test delivery (never processed), else `pending`. */
   state: EventState
   dedupeKey: string | null
 }

@@ -6,9 +6,9 @@ import type { Db, DbOrTx } from './client.js'
 import { assignments, insertValues, name, prepared, type Value } from './prepared.js'
 import { insertQuarantine } from './quarantine.js'
 import { retryTransient } from './retry.js'
-import { createGroupCommit, type GroupCommitOptions } from './group-commit.js'
+import { createGroupCommit, type GroupCommitOptions, type InboxRowValues } from './group-commit.js'
 import { notifyOutbox } from './outbox.js'
-import { eventOutbox, fulfilmentAnswers, fulfilments, webhookEvents, type EventState, type FulfilmentState } from './schema.js'
+import { eventOutbox, fulfilmentAnswers, fulfilments, webhookEvents, type FulfilmentState } from './schema.js'
 import { storableJson, storableJsonText, storableString, storableTimestamp } from './storable.js'
 
 /*
@@ -20,17 +20,8 @@ import { storableJson, storableJsonText, storableString, storableTimestamp } fro
 type Delivery = Parameters<FirstPromoterStore['record']>[0]
 type Answer = Parameters<FirstPromoterStore['noteAnswer']>[0]
 
-interface InboxValues {
-  source: 'v1' | 'v2'
-  eventId: string
-  eventType: string
-  /** A time Postgres cannot store is left out (`storableTimestamp`): the event is never refused for it. */
-  eventCreatedAt: Date | null
-  /** The payload as JSON text, serialised once (`storableJsonText`). */
-  payloadJson: string
-  /** `test` for a v2 test delivery (never processed), else `pending`. */
-  state: EventState
-}
+/** The inbox row as both record statements take it: the group commit's row, less its dedupe key. */
+type InboxValues = Omit<InboxRowValues, 'dedupeKey'>
 
 /** The inbox row's columns, shared by both record statements. */
 const inboxRow = (value: Value<InboxValues>) => ({

@@ -17,6 +17,7 @@ export {
 export { PermanentGrantError, DEFAULT_LEDGER_UNITS, type GrantFunction, type GrantFunctions, type GrantContext, type GrantRequest, type GrantSource } from './grants.js'
 export { loadDefinitionFromEnv, loadDefinitionModule, DefinitionEnv, type DefinitionConfig, type LoadedDefinition } from './modules.js'
 export { startConfiguredWorker, type ConfiguredWorker } from './start.js'
+export { checkSchema } from './check-schema.js'
 export type { PayoutSource, ReconcileReport } from '@fp-webhooks/operations'
 export { sweep, type SweepReport } from './processors/sweep.js'
 export { createFulfilmentCloser, type ApiCredentials, type FulfilmentCloser } from './closer.js'

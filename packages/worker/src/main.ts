@@ -1,22 +1,10 @@
-import { ConfigError, DependencyError, checkRedis, closeGracefully, loadDotEnv, redactUrl } from '@fp-webhooks/config'
-import { SchemaNotReadyError, assertMigrated } from '@fp-webhooks/db'
+import { ConfigError, DependencyError, checkRedis, closeGracefully, loadDotEnv } from '@fp-webhooks/config'
+import { SchemaNotReadyError } from '@fp-webhooks/db'
 import { pino } from 'pino'
 import { loadWorkerConfig, type WorkerConfig } from './config.js'
 import { loadDefinitionFromEnv, type LoadedDefinition } from './modules.js'
 import { startConfiguredWorker } from './start.js'
-
-/**
- * One round trip to Postgres that also checks the schema.
- * @throws DependencyError, SchemaNotReadyError naming DATABASE_URL
- */
-async function checkSchema (url: string): Promise<void> {
-  try {
-    await assertMigrated(url)
-  } catch (err) {
-    if (err instanceof SchemaNotReadyError) throw new SchemaNotReadyError(`DATABASE_URL=${redactUrl(url)}: ${err.message}`, err.pending)
-    throw new DependencyError('DATABASE_URL', url, err)
-  }
-}
+import { checkSchema } from './check-schema.js'
 
 /**
  * Boots the worker from the environment; resolves once it is running and signals are wired. The

@@ -1,5 +1,6 @@
 import { upsertLead, upsertPayout, upsertPromoter, upsertReward, type Tx, type UnstorableValue, type WebhookEvent } from '@fp-webhooks/db'
 import { entityTypeOf, type V2WebhookEnvelope } from 'fastify-firstpromoter'
+import { balance, date, obj, str, type Obj, type Version } from './payload-values.js'
 
 /*
  * v2 events in the same projections as v1 (docs/firstpromoter-v2.md, "Projections"): promoters,
@@ -9,27 +10,12 @@ import { entityTypeOf, type V2WebhookEnvelope } from 'fastify-firstpromoter'
  * order never matters and an older event never overwrites a newer one.
  */
 
-type Obj = Record<string, unknown>
-interface Version { sourceAt: Date, sourceEventId: number }
-
-const obj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Obj : undefined)
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 const id = (v: unknown): number | null => {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v
   if (typeof v === 'string' && /^[0-9]{1,15}$/.test(v)) return Number(v)
   return null
 }
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null)
-const date = (v: unknown): Date | null => {
-  if (typeof v !== 'string') return null
-  const d = new Date(v)
-  return Number.isNaN(d.getTime()) ? null : d
-}
-const balance = (v: unknown): Record<string, number> | null => {
-  const o = obj(v)
-  if (!o) return null
-  return Object.fromEntries(Object.entries(o).filter(([, n]) => typeof n === 'number')) as Record<string, number>
-}
 /** A deleted entity keeps its row, marked so. */
 const statusOf = (envelope: V2WebhookEnvelope, data: Obj, field: 'status' | 'state'): string | null =>
   envelope.action === 'deleted' || envelope.event_type.endsWith('.deleted') ? 'deleted' : str(data[field]) ?? str(data[field === 'state' ? 'status' : 'state'])

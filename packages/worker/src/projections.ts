@@ -13,26 +13,12 @@ import {
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { V2WebhookEnvelopeSchema } from 'fastify-firstpromoter'
 import { applyV2Projections } from './projections-v2.js'
+import { balance, date, obj, str, type Obj, type Version } from './payload-values.js'
 
-type Obj = Record<string, unknown>
-interface Version { sourceAt: Date, sourceEventId: number }
-
-const obj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Obj : undefined)
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 const id = (v: unknown): number | null => {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v
   if (typeof v === 'string' && /^[0-9]{1,15}$/.test(v)) return Number(v)
   return null
-}
-const date = (v: unknown): Date | null => {
-  if (typeof v !== 'string') return null
-  const d = new Date(v)
-  return Number.isNaN(d.getTime()) ? null : d
-}
-const balance = (v: unknown): Record<string, number> | null => {
-  const o = obj(v)
-  if (!o) return null
-  return Object.fromEntries(Object.entries(o).filter(([, n]) => typeof n === 'number')) as Record<string, number>
 }
 const v2Envelope = TypeCompiler.Compile(V2WebhookEnvelopeSchema)
 const FIRST_PAYMENT = new Set(['lead_becomes_referral', 'new_customer'])
