@@ -113,7 +113,7 @@ t.test('grant jobs carry the fulfilment, its unit and amount, and Bull Board nam
   const ful = fulfilmentPayload({ unit: 'free_months', amount: 3 })
   t.equal((await post(app.server, ful)).statusCode, 202, 'no worker: it stays queued')
   const job = await app.server.queue.queues.grants.getJob(grantJobId(ful.data.id))
-  t.same(job?.data, { fulfilmentId: ful.data.id, unit: 'free_months', amount: 3 })
+  t.match(job?.data, { fulfilmentId: ful.data.id, unit: 'free_months', amount: 3, inboxId: Number }, 'and the inbox row it processes')
   const listed = await app.server.inject({ method: 'GET', url: '/admin/queues/api/queues?activeQueue=fp-grants&status=waiting&page=1', headers: basic })
   t.equal(listed.statusCode, 200)
   const jobs = listed.json().queues.find((q: { name: string }) => q.name === 'fp-grants').jobs

@@ -1,7 +1,7 @@
 import { getTableColumns, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { DbOrTx } from './client.js'
-import { name } from './prepared.js'
+import { name, runPrepared } from './prepared.js'
 import { leads, payouts, promoters, rewards } from './schema.js'
 import { storableRow, type UnstorableValue } from './storable.js'
 
@@ -41,8 +41,8 @@ export async function upsertPromoter (db: DbOrTx, input: PromoterRow): Promise<U
   const unstorable: UnstorableValue[] = []
   const { campaignId: _c, acceptedAt: _a, acceptedEventId: _e, ...versioned } =
     storableRow(promoters, input, unstorable)
-  await db.insert(promoters).values(versioned)
-    .onConflictDoUpdate({ target: promoters.id, set: takeAll(promoters, versioned), setWhere: newer(promoters) })
+  await runPrepared(db, db.insert(promoters).values(versioned)
+    .onConflictDoUpdate({ target: promoters.id, set: takeAll(promoters, versioned), setWhere: newer(promoters) }))
   return unstorable
 }
 
@@ -68,8 +68,8 @@ export async function upsertLead (db: DbOrTx, input: LeadRow): Promise<Unstorabl
   const unstorable: UnstorableValue[] = []
   const row = storableRow(leads, input, unstorable)
   const { firstPaymentAt, ...versioned } = row
-  await db.insert(leads).values({ ...versioned, firstPaymentAt })
-    .onConflictDoUpdate({ target: leads.id, set: takeAll(leads, versioned), setWhere: newer(leads) })
+  await runPrepared(db, db.insert(leads).values({ ...versioned, firstPaymentAt })
+    .onConflictDoUpdate({ target: leads.id, set: takeAll(leads, versioned), setWhere: newer(leads) }))
   if (firstPaymentAt) {
     // The earliest first payment wins whatever the order; `least` ignores a null. ISO string: see above.
     await db.update(leads).set({ firstPaymentAt: sql`least(${leads.firstPaymentAt}, ${firstPaymentAt.toISOString()}::timestamptz)` })
@@ -81,8 +81,8 @@ export async function upsertLead (db: DbOrTx, input: LeadRow): Promise<Unstorabl
 export async function upsertReward (db: DbOrTx, input: RewardRow): Promise<UnstorableValue[]> {
   const unstorable: UnstorableValue[] = []
   const row = storableRow(rewards, input, unstorable)
-  await db.insert(rewards).values(row)
-    .onConflictDoUpdate({ target: rewards.id, set: takeAll(rewards, row), setWhere: newer(rewards) })
+  await runPrepared(db, db.insert(rewards).values(row)
+    .onConflictDoUpdate({ target: rewards.id, set: takeAll(rewards, row), setWhere: newer(rewards) }))
   return unstorable
 }
 

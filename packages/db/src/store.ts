@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import type { FirstPromoterStore, FulfilmentFacts, FulfilmentStatus, RecordResult } from 'fastify-firstpromoter'
+import { FAILED_WITHOUT_REASON, type FirstPromoterStore, type FulfilmentFacts, type FulfilmentStatus, type RecordResult, type SettledAnswer, type SettleNote } from 'fastify-firstpromoter'
 import { apiCloseAfterAnswered200, changedByAnswered200 } from './api-close.js'
 import { getFulfilmentStatus } from './fulfilments.js'
 import type { Db, DbOrTx } from './client.js'
@@ -34,22 +34,18 @@ const inboxRow = (value: Value<InboxValues>) => ({
 })
 
 /**
- * A `fulfilment_pending` delivery: the inbox row (with its outbox row) and the fulfilment (inserted
- * unless known) commit together. Not group-committed: it is a small share of the deliveries, and its
- * answer waits on the grant anyway. A new fulfilment is marked `awaiting_answer` here, before any
- * answer: until a 200 is noted, FirstPromoter may think it pending, whatever happens to the
- * statements after this one.
+ * A `fulfilment_pending` delivery: the inbox row and the fulfilment (inserted unless known) commit
+ * together. Not group-committed: it is a small share of the deliveries, and its answer waits on the
+ * grant anyway. A new fulfilment is marked `awaiting_answer` here, before any answer: until a 200 is
+ * noted, FirstPromoter may think it pending, whatever happens to the statements after this one.
+ * The inbox row of the delivery that records the fulfilment gets no outbox row: the grant job
+ * processes it (`processedWithGrant`). A re-fire's, for a fulfilment already known, gets one.
  */
-const insertFulfilmentDelivery = prepared<InboxValues & FulfilmentFacts, { inboxId: string | null, state: FulfilmentState | null, failureReason: string | null }>((value) => sql`
+const insertFulfilmentDelivery = prepared<InboxValues & FulfilmentFacts, { inboxId: string | null, state: FulfilmentState | null, failureReason: string | null, carried: boolean }>((value) => sql`
   with ev as (
     insert into ${webhookEvents} ${insertValues(webhookEvents, inboxRow(value))}
     on conflict do nothing
     returning ${webhookEvents.id} as "inboxId", ${webhookEvents.eventType} as "eventType", ${webhookEvents.state} as "state"
-  ), outbox as (
-    insert into ${eventOutbox} (${name(eventOutbox.inboxId)}, ${name(eventOutbox.eventType)})
-    select "inboxId", "eventType" from ev where "state" = 'pending'
-  ), notice as (
-    ${notifyOutbox} where exists (select 1 from ev where "state" = 'pending')
   ), f as (
     insert into ${fulfilments} ${insertValues(fulfilments, {
       id: value('id'),
@@ -64,9 +60,16 @@ const insertFulfilmentDelivery = prepared<InboxValues & FulfilmentFacts, { inbox
     })}
     on conflict (${name(fulfilments.id)}) do nothing
     returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason"
+  ), outbox as (
+    insert into ${eventOutbox} (${name(eventOutbox.inboxId)}, ${name(eventOutbox.eventType)})
+    select "inboxId", "eventType" from ev where "state" = 'pending' and not exists (select 1 from f)
+    returning 1
+  ), notice as (
+    ${notifyOutbox} where exists (select 1 from outbox)
   )
   select (select "inboxId" from ev) as "inboxId", (select "state" from f) as "state", (select "failureReason" from f) as "failureReason",
-    (select count(*) from notice) as "noticed"`)
+    (select count(*) from notice) as "noticed",
+    exists (select 1 from ev where "state" = 'pending') and exists (select 1 from f) as "carried"`)
 
 /**
  * The state to answer with. A fulfilment not yet granted or failed is marked `answeredPending` in
@@ -81,6 +84,38 @@ const settle = prepared<{ id: number }, { state: FulfilmentState, failureReason:
   })}
   where ${fulfilments.id} = ${value('id')}
   returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason"`)
+
+/** The answer a fulfilment's state implies, as the plugin decides it: 200 granted, 422 failed, 202 otherwise. */
+const impliedStatus = sql`case ${fulfilments.state} when 'granted' then 200 when 'failed' then 422 else 202 end`
+const granted = sql`${fulfilments.state} = 'granted'`
+
+/**
+ * `settle` and the answer's note (`insertAnswer`) in one statement, for the plugin's
+ * `settleAnswer(id, { eventId, noteBy })`: the note is the answer the state implies. A 200 also tells
+ * the fulfilment that FirstPromoter closes it itself, as the note's statement does. Past `noteBy`
+ * (a statement that reached the server late: the plugin may have answered 202 without it) it only
+ * settles, notes nothing and says so; the plugin then notes what it answered.
+ */
+const settleNoting = prepared<{ id: number, eventId: string, noteBy: Date }, { state: FulfilmentState, failureReason: string | null, noted: boolean }>((value) => sql`
+  with clock as materialized (
+    select clock_timestamp() < ${value('noteBy')}::timestamptz as "inTime"
+  ), settled as (
+    update ${fulfilments} set ${assignments(fulfilments, {
+      answeredPending: sql`${fulfilments.answeredPending} or ${fulfilments.state} in ('pending', 'granting')`,
+      awaitingAnswer: sql`${fulfilments.awaitingAnswer} and not (${granted} and clock."inTime")`,
+      apiClose: sql`case when ${granted} and clock."inTime" then ${apiCloseAfterAnswered200} else ${fulfilments.apiClose} end`,
+      updatedAt: sql`case when ${granted} and clock."inTime" and ${changedByAnswered200} then now() else ${fulfilments.updatedAt} end`
+    })}
+    from clock
+    where ${fulfilments.id} = ${value('id')}
+    returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason", ${impliedStatus} as "statusCode", clock."inTime" as "noted"
+  ), note as (
+    insert into ${fulfilmentAnswers} (${sql.join([fulfilmentAnswers.fulfilmentId, fulfilmentAnswers.eventId, fulfilmentAnswers.statusCode, fulfilmentAnswers.reason, fulfilmentAnswers.answeredAt].map(name), sql`, `)})
+    select ${value('id')}, ${value('eventId')}, "statusCode",
+      case when "statusCode" = 422 then coalesce("failureReason", ${FAILED_WITHOUT_REASON}) end, now()
+    from settled where "noted"
+  )
+  select "state", "failureReason", "noted" from settled`)
 
 /**
  * Appends an answer to the fulfilment's history, once per (fulfilment, event, time): safe to retry.
@@ -109,6 +144,15 @@ const insertAnswer = prepared<AnswerNote>((value) => sql`
  */
 export async function settleAnswer (db: DbOrTx, id: number): Promise<FulfilmentStatus | null> {
   const rows = await settle(db, { id })
+  return rows[0] ? { id, ...rows[0] } : null
+}
+
+/**
+ * `settleAnswer`, noting the answer it implies in the same statement unless past `noteBy` (the
+ * store's `settleAnswer` with a note).
+ */
+export async function settleAndNoteAnswer (db: DbOrTx, id: number, note: SettleNote): Promise<SettledAnswer | null> {
+  const rows = await settleNoting(db, { id, eventId: storableString(note.eventId) ?? '', noteBy: note.noteBy })
   return rows[0] ? { id, ...rows[0] } : null
 }
 
@@ -172,14 +216,15 @@ export function createPostgresStore (db: Db, options: PostgresStoreOptions = {})
         { ...inboxValues(delivery), ...storableFacts(fulfilment) },
         signal
       )
-      const { inboxId: inserted, state, failureReason } = rows[0]! // a select without `from`: one row
+      const { inboxId: inserted, state, failureReason, carried } = rows[0]! // a select without `from`: one row
       const inboxId = inserted === null ? null : Number(inserted)
       if (state !== null) {
         return {
           inboxId,
           duplicate: inboxId === null,
           fulfilment: { id: fulfilment.id, state, failureReason },
-          fulfilmentCreated: true
+          fulfilmentCreated: true,
+          ...(carried ? { processedWithGrant: true } : {})
         }
       }
       // Known already: its state is read in a new statement, which sees a concurrent insert's commit.
@@ -197,7 +242,7 @@ export function createPostgresStore (db: Db, options: PostgresStoreOptions = {})
         body: storableString(entry.body)
       })
     },
-    settleAnswer: (id) => settleAnswer(db, id),
+    settleAnswer: (id, note) => note ? settleAndNoteAnswer(db, id, note) : settleAnswer(db, id),
     // The history must not lose a 202 to a Postgres that stalled while the answer was settled, and a
     // 200 noted here is what spares an API close: retried for about half a minute, idempotently (a
     // timed-out attempt may still have committed).

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { createDb } from '../src/client.js'
 import { getFulfilment, listAnswers } from '../src/fulfilments.js'
@@ -64,4 +65,69 @@ t.test('retryTransient retries connection trouble, not bad statements', async (t
   calls = 0
   await t.rejects(retryTransient(async () => { calls++; throw new Error('down') }, [1, 1]), /down/)
   t.equal(calls, 3, 'given up after the delays')
+})
+
+t.test('settling with the event id notes the answer the state implies, in the same statement', async (t) => {
+  const { url } = await createTestDatabase(t)
+  const { db, close } = createDb(url)
+  t.teardown(close)
+  const store = createPostgresStore(db)
+  const history = async (id: number) =>
+    (await listAnswers(db, id)).map((a) => ({ eventId: a.eventId, statusCode: a.statusCode, reason: a.reason }))
+  const inTime = (eventId: string) => ({ eventId, noteBy: new Date(Date.now() + 2500) })
+
+  // Granted during the wait: a 200, and FirstPromoter closes it itself (as a 200 note says).
+  await store.record(delivery(21))
+  await grantFromLedger(db, 21, true)
+  t.same(await store.settleAnswer(21, inTime('ev-21')), { id: 21, state: 'granted', failureReason: null, noted: true })
+  t.same(await history(21), [{ eventId: 'ev-21', statusCode: 200, reason: null }])
+  t.match(await getFulfilment(db, 21), { awaitingAnswer: false, apiClose: 'not_needed', answeredPending: false })
+
+  // Still pending: a 202, marked answered pending; the grant after it closes at once.
+  await store.record(delivery(22))
+  t.same(await store.settleAnswer(22, inTime('ev-22')), { id: 22, state: 'pending', failureReason: null, noted: true })
+  t.same(await history(22), [{ eventId: 'ev-22', statusCode: 202, reason: null }])
+  t.match(await getFulfilment(db, 22), { awaitingAnswer: true, answeredPending: true })
+  t.same(await grantFromLedger(db, 22, true), { grantedNow: true, closeDue: true })
+
+  // Failed for good: a 422 with its reason.
+  await store.record(delivery(23))
+  await db.execute(sql`update fulfilments set state = 'failed', failure_reason = 'no such customer' where id = 23`)
+  t.same(await store.settleAnswer(23, inTime('ev-23')), { id: 23, state: 'failed', failureReason: 'no such customer', noted: true })
+  t.same(await history(23), [{ eventId: 'ev-23', statusCode: 422, reason: 'no such customer' }])
+
+  // Late (past noteBy: the plugin may have answered 202 without it): settled, nothing noted.
+  await store.record(delivery(25))
+  await grantFromLedger(db, 25, true)
+  t.same(await store.settleAnswer(25, { eventId: 'ev-25', noteBy: new Date(Date.now() - 1000) }), { id: 25, state: 'granted', failureReason: null, noted: false })
+  t.same(await history(25), [], 'no 200 that FirstPromoter may never have heard')
+  t.match(await getFulfilment(db, 25), { awaitingAnswer: true, apiClose: 'pending' }, 'still closed through the API unless a 200 is noted')
+  await store.record(delivery(26))
+  t.same(await store.settleAnswer(26, { eventId: 'ev-26', noteBy: new Date(Date.now() - 1000) }), { id: 26, state: 'pending', failureReason: null, noted: false })
+  t.match(await getFulfilment(db, 26), { answeredPending: true }, 'but marked answered pending all the same')
+
+  // Unknown: nothing noted, nothing answered from it.
+  t.equal(await store.settleAnswer(24, inTime('ev-24')), null)
+  t.same(await history(24), [])
+})
+
+t.test('the delivery that records a fulfilment leaves its row to the grant job; a re-fire gets an outbox row', async (t) => {
+  const { url } = await createTestDatabase(t)
+  const { db, close } = createDb(url)
+  t.teardown(close)
+  const store = createPostgresStore(db)
+  const outboxOf = async (eventId: string) => {
+    const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from event_outbox o join webhook_events e on e.id = o.inbox_id where e.event_id = ${eventId}`)
+    return rows[0]!.n
+  }
+  const first = await store.record(delivery(31))
+  t.match(first, { duplicate: false, fulfilmentCreated: true, processedWithGrant: true })
+  t.equal(await outboxOf('ev-31'), 0, 'no outbox row: the grant job processes it')
+  const refire = await store.record({ ...delivery(31), eventId: 'ev-31-refire' })
+  t.match(refire, { duplicate: false, fulfilment: { id: 31, state: 'pending' } })
+  t.equal(refire.processedWithGrant, undefined)
+  t.equal(await outboxOf('ev-31-refire'), 1, 'its own outbox row, for its own event job')
+  const again = await store.record(delivery(31))
+  t.match(again, { inboxId: null, duplicate: true })
+  t.equal(again.processedWithGrant, undefined, 'a duplicate carries nothing')
 })

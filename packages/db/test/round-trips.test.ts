@@ -6,10 +6,12 @@ import { getFulfilment, getFulfilmentForGrant, getFulfilmentStatus } from '../sr
 import { countLedgerEntries, grantFromLedger } from '../src/ledger.js'
 import { createPostgresStore, recordAnswer, settleAnswer } from '../src/store.js'
 import { createProtocolCounter } from './helpers/protocol-counter.js'
+import { upsertPromoter } from '../src/projections.js'
 
 let nextId = 1000
 const facts = (id: number) => ({ id, unit: 'credits', amount: 3, beneficiary: `promoter:${id}`, promoterId: id, custId: null, promoterEmail: null })
 const ordinary = () => ({ source: 'v1' as const, eventId: `ev-${++nextId}`, eventType: 'lead_signup', eventCreatedAt: new Date(), dedupeKey: null, payload: { event: { id: nextId } } })
+const promoterRow = (id: number) => ({ id, status: 'active', custId: null, email: null, parentPromoterId: null, defaultRefId: `ref${id}`, earningsBalance: null, currentBalance: null, paidBalance: null, sourceAt: new Date(), sourceEventId: id })
 const fulfilment = (id: number) => ({ source: 'v1' as const, eventId: `ev-f-${id}`, eventType: 'fulfilment_pending', eventCreatedAt: null, dedupeKey: null, payload: { data: { id } }, fulfilment: facts(id) })
 
 async function setup (t: { teardown: (fn: () => unknown) => void }) {
@@ -35,6 +37,8 @@ t.test('each hot statement is one round trip once prepared on the connection, an
     'fulfilment record': (i) => store.record(fulfilment(ids[i]!)),
     'status read': (i) => getFulfilmentStatus(db, ids[i]!),
     settle: (i) => store.settleAnswer(ids[i]!),
+    'settle noting the answer': (i) => store.settleAnswer(ids[i]!, { eventId: `ev-f-${ids[i]!}`, noteBy: new Date(Date.now() + 60_000) }),
+    'promoter upsert': (i) => upsertPromoter(db, promoterRow(ids[i]!)),
     'answer history': (i) => store.noteAnswer({ fulfilmentId: ids[i]!, eventId: `ev-f-${ids[i]!}`, statusCode: 202, reason: null }),
     'grant read': (i) => getFulfilmentForGrant(db, ids[i]!),
     'ledger grant': (i) => grantFromLedger(db, ids[i]!, true)

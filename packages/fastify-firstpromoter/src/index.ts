@@ -78,6 +78,8 @@ export type {
   FulfilmentFacts,
   FulfilmentState,
   FulfilmentStatus,
+  SettledAnswer,
+  SettleNote,
   QuarantineEntry,
   RecordOptions,
   RecordResult
@@ -85,6 +87,7 @@ export type {
 
 // The fulfilment protocol's decision (200 granted, 202 pending, 422 failed).
 export type { FulfilmentDecision } from './protocol.js'
+export { FAILED_WITHOUT_REASON } from './protocol.js'
 
 // Building a delivery from a stored or replayed v1 envelope (the worker and the CLI do).
 export { fulfilmentFacts, usableTime, v1Delivery } from './delivery.js'

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { NormalizedOptions } from './options.js'
-import type { FulfilmentState, FulfilmentStatus } from './seams.js'
+import type { FulfilmentState, FulfilmentStatus, SettledAnswer } from './seams.js'
 import { withTimeout } from './timeout.js'
 
 /** The answer the protocol decides on for a `fulfilment_pending` delivery. */
@@ -9,13 +9,28 @@ export interface FulfilmentDecision {
   statusCode: 200 | 202 | 422
   state: 'granted' | 'pending' | 'failed'
   reason: string | null
+  /** The store noted this answer in its history already (`SettledAnswer.noted`): no `noteAnswer`. */
+  noted?: boolean
 }
+
+/** The 422's reason for a fulfilment failed without one recorded. */
+export const FAILED_WITHOUT_REASON = 'grant failed'
 
 const GRANTED: FulfilmentDecision = { statusCode: 200, state: 'granted', reason: null }
 
+/** How the delivery being answered came: its event id, and its inbox row when the grant job processes it. */
+export interface AnsweredDelivery {
+  eventId: string
+  reward?: { unit: string, amount: number }
+  /** The store has just recorded the fulfilment (`RecordResult.fulfilmentCreated`). */
+  created?: boolean
+  /** The inbox row whose processing rides on the grant job (`RecordResult.processedWithGrant`). */
+  carriedInboxId?: number
+}
+
 function fromState (state: FulfilmentState, failureReason: string | null): FulfilmentDecision | null {
   if (state === 'granted') return GRANTED
-  if (state === 'failed') return { statusCode: 422, state: 'failed', reason: failureReason ?? 'grant failed' }
+  if (state === 'failed') return { statusCode: 422, state: 'failed', reason: failureReason ?? FAILED_WITHOUT_REASON }
   return null
 }
 
@@ -40,19 +55,20 @@ export async function answerFulfilment (
   opts: NormalizedOptions,
   recorded: FulfilmentStatus,
   log: FastifyBaseLogger,
-  reward?: { unit: string, amount: number },
-  created = false
+  delivery: AnsweredDelivery
 ): Promise<FulfilmentDecision> {
   const settledAlready = fromState(recorded.state, recorded.failureReason)
   if (settledAlready) return settledAlready
 
   const id = recorded.id
+  const { reward, created, carriedInboxId } = delivery
   let queued = true
   try {
     await withTimeout(opts.dispatcher.enqueueGrant({
       fulfilmentId: id,
       ...(reward ? { unit: reward.unit, amount: reward.amount } : {}),
-      ...(created ? { created } : {})
+      ...(created === true ? { created } : {}),
+      ...(carriedInboxId !== undefined ? { inboxId: carriedInboxId } : {})
     }), opts.enqueueTimeoutMs)
   } catch (err) {
     queued = false
@@ -66,12 +82,15 @@ export async function answerFulfilment (
 
   // The answer comes from the store, which also notes, in the same statement, that FirstPromoter
   // is about to hear "pending": a grant that commits after this still gets closed through the API.
-  let settled: FulfilmentStatus | null
+  let settled: SettledAnswer | null
   try {
-    settled = await withTimeout(opts.store.settleAnswer(id), opts.storeTimeoutMs)
+    // A note the store could only write after half the wait is left to us: we may have given up by then.
+    const note = { eventId: delivery.eventId, noteBy: new Date(Date.now() + opts.storeTimeoutMs / 2) }
+    settled = await withTimeout(opts.store.settleAnswer(id, note), opts.storeTimeoutMs)
   } catch (err) {
     log.warn({ fulfilmentId: id, err: { message: (err as Error).message } }, 'firstpromoter: could not read the fulfilment, answering pending')
     settled = null
   }
-  return (settled && fromState(settled.state, settled.failureReason)) ?? { statusCode: 202, state: 'pending', reason: null }
+  const decision = (settled && fromState(settled.state, settled.failureReason)) ?? { statusCode: 202 as const, state: 'pending' as const, reason: null }
+  return settled?.noted === true ? { ...decision, noted: true } : decision
 }

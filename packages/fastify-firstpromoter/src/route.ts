@@ -9,7 +9,7 @@ import {
   FST_FIRSTPROMOTER_STORE_UNAVAILABLE
 } from './errors.js'
 import type { NormalizedOptions } from './options.js'
-import { answerFulfilment } from './protocol.js'
+import { answerFulfilment, type AnsweredDelivery } from './protocol.js'
 import { loggableError, maskEmails, maskedUrl, maskUrlIn } from './redact.js'
 import { DeliveryAnswerSchema, ErrorBodySchema, FulfilmentAnswerSchema, errorBody } from './responses.js'
 import { createSecretMatcher } from './secret.js'
@@ -107,14 +107,12 @@ export function webhookRoutes (opts: NormalizedOptions) {
     async function answerFulfilmentDelivery (
       req: FastifyRequest,
       reply: FastifyReply,
-      eventId: string,
       fulfilment: FulfilmentStatus,
-      created: boolean,
+      delivery: AnsweredDelivery,
       eventQueued: Promise<void>,
-      logFields: LogFields,
-      reward?: { unit: string, amount: number }
+      logFields: LogFields
     ) {
-      const [decision] = await Promise.all([answerFulfilment(opts, fulfilment, req.log, reward, created), eventQueued])
+      const [decision] = await Promise.all([answerFulfilment(opts, fulfilment, req.log, delivery), eventQueued])
       const fulfilmentId = fulfilment.id
       if (decision.statusCode === 422) {
         // FirstPromoter will flag it `has_issues`: a human must act, so say why.
@@ -122,8 +120,11 @@ export function webhookRoutes (opts: NormalizedOptions) {
       } else {
         req.log.info({ ...logFields, fulfilmentId, answer: decision.statusCode }, 'firstpromoter: fulfilment answered')
       }
-      opts.store.noteAnswer({ fulfilmentId, eventId, statusCode: decision.statusCode, reason: decision.reason })
-        .catch((err: Error) => req.log.warn({ err: { message: loggableError(err) } }, 'firstpromoter: could not record the answer'))
+      if (decision.noted !== true) {
+        const { statusCode, reason } = decision
+        opts.store.noteAnswer({ fulfilmentId, eventId: delivery.eventId, statusCode, reason })
+          .catch((err: Error) => req.log.warn({ err: { message: loggableError(err) } }, 'firstpromoter: could not record the answer'))
+      }
       if (decision.statusCode === 422) {
         return reply.code(422).send({ ...errorBody(new FST_FIRSTPROMOTER_FULFILMENT_FAILED(decision.reason ?? 'unknown reason')), fulfilment_id: fulfilmentId })
       }
@@ -198,7 +199,7 @@ export function webhookRoutes (opts: NormalizedOptions) {
 
       const recorded = await record(req, delivery)
       if (recorded === null) return reply.code(503).header('retry-after', '30').send(errorBody(new FST_FIRSTPROMOTER_STORE_UNAVAILABLE()))
-      const { inboxId, duplicate, fulfilment, fulfilmentCreated } = recorded
+      const { inboxId, duplicate, fulfilment, fulfilmentCreated, processedWithGrant } = recorded
       const logFields = { eventId, eventType, inboxId, duplicate }
       req.firstpromoterDelivery = { eventType, eventId, fulfilmentId: fulfilment?.id ?? null, duplicate }
 
@@ -208,13 +209,18 @@ export function webhookRoutes (opts: NormalizedOptions) {
         return reply.code(200).send({ received: true, duplicate, test: true })
       }
 
-      // Every new inbox row gets its processing job (projections, handlers), fulfilments included:
-      // the sweeper is only the fallback for rows stored while the queue was unreachable.
-      const eventQueued = enqueueEvent(req, inboxId, eventType, logFields)
+      // Every new inbox row gets its processing (projections, handlers): its own job, or, for the
+      // delivery that recorded a fulfilment, the grant job's (the store says which). The sweeper is
+      // only the fallback for rows stored while the queue was unreachable.
+      const carriedInboxId = fulfilment && processedWithGrant === true && inboxId !== null ? inboxId : undefined
+      const eventQueued = carriedInboxId === undefined
+        ? enqueueEvent(req, inboxId, eventType, logFields)
+        : Promise.resolve()
       if (fulfilment) {
-        return answerFulfilmentDelivery(
-          req, reply, eventId, fulfilment, fulfilmentCreated === true, eventQueued, logFields, delivery.fulfilment
-        )
+        const answered: AnsweredDelivery = {
+          eventId, reward: delivery.fulfilment, created: fulfilmentCreated === true, carriedInboxId
+        }
+        return answerFulfilmentDelivery(req, reply, fulfilment, answered, eventQueued, logFields)
       }
       await eventQueued
       req.log.info(logFields, 'firstpromoter: event received')

@@ -41,6 +41,17 @@ export interface FulfilmentStatus {
   failureReason: string | null
 }
 
+/** What `settleAnswer` may note with the settle: the delivery answered, and the latest time to note it. */
+export interface SettleNote {
+  eventId: string
+  noteBy: Date
+}
+
+/** What `settleAnswer` read, and whether it also noted the answer (then `noteAnswer` is not called for it). */
+export interface SettledAnswer extends FulfilmentStatus {
+  noted?: boolean
+}
+
 export interface RecordResult {
   /** The inbox row, or null when the delivery was a duplicate. */
   inboxId: number | null
@@ -51,6 +62,13 @@ export interface RecordResult {
    * it yet, so the dispatcher may add one without looking (optional; false when unknown).
    */
   fulfilmentCreated?: boolean
+  /**
+   * True when the store queued no processing for this inbox row (with `fulfilmentCreated` only): the
+   * plugin then passes `inboxId` to `enqueueGrant`, whose job processes the row, and queues no event
+   * job for it. One job per new fulfilment instead of two. Optional; a store that leaves it unset
+   * gets an event job as for any delivery.
+   */
+  processedWithGrant?: boolean
 }
 
 export interface QuarantineEntry {
@@ -99,8 +117,13 @@ export interface FirstPromoterStore {
    * Reads the fulfilment's state for the answer and, when it is not yet granted or failed, notes
    * atomically that FirstPromoter is being told "pending", so that a grant committing after this
    * read knows it must close the fulfilment through the API. Waits for a grant in progress to commit.
+   * With `answer`, a store may also append to the history, in the same write, the answer the state
+   * implies (200 granted, 422 failed, 202 otherwise) as `noteAnswer` would, and return `noted: true`:
+   * one write instead of two. Only if the write happens before `answer.noteBy` (half the plugin's
+   * `storeTimeoutMs` from the call): one that comes later may be one the plugin gave up on, answering
+   * 202 and noting that itself, so it must note nothing (the store's clock decides; keep it in sync).
    */
-  settleAnswer: (id: number) => Promise<FulfilmentStatus | null>
+  settleAnswer: (id: number, answer?: SettleNote) => Promise<SettledAnswer | null>
   /**
    * Appends to the fulfilment's answer history; for a 200, also notes that FirstPromoter closes the
    * fulfilment itself (no API close needed). Called once the answer is decided, not awaited by the
@@ -117,8 +140,13 @@ export interface FirstPromoterDispatcher {
    * Queues the grant of a fulfilment, with a job id derived from the fulfilment id. `unit` and
    * `amount` (from the delivery) are for showing the job; the grant reads the stored fulfilment.
    * `created`: the store has just recorded the fulfilment (`RecordResult.fulfilmentCreated`).
+   * `inboxId`: the inbox row of the delivery, when its processing rides on this grant
+   * (`RecordResult.processedWithGrant`): the job must process it (or queue it) whatever the grant's
+   * outcome; if the job is lost, the row is still pending in the store, for its sweeper.
    */
-  enqueueGrant: (job: { fulfilmentId: number, unit?: string, amount?: number, created?: boolean }) => Promise<void>
+  enqueueGrant: (job: {
+    fulfilmentId: number, unit?: string, amount?: number, created?: boolean, inboxId?: number
+  }) => Promise<void>
   /**
    * Resolves when the fulfilment's grant job has finished (either way) or after `timeoutMs`,
    * whichever is first. The plugin reads the outcome from the store, never from the queue.

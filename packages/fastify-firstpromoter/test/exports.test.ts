@@ -19,7 +19,7 @@ const PUBLIC_VALUES = [
   'FST_FIRSTPROMOTER_NOT_FOUND', 'FST_FIRSTPROMOTER_OPTIONS', 'FST_FIRSTPROMOTER_STORE_UNAVAILABLE',
   'FST_FIRSTPROMOTER_UNSUPPORTED_MEDIA_TYPE',
   // answer bodies
-  'DeliveryAnswerSchema', 'ErrorBodySchema', 'FulfilmentAnswerSchema', 'ReceivedSchema',
+  'DeliveryAnswerSchema', 'ErrorBodySchema', 'FAILED_WITHOUT_REASON', 'FulfilmentAnswerSchema', 'ReceivedSchema',
   // v1 payloads
   'BalanceSchema', 'CampaignSchema', 'FpIdSchema', 'FulfilmentAmountSchema', 'FulfilmentIdSchema',
   'FulfilmentPendingDataSchema', 'FulfilmentSchema', 'LeadEventDataSchema', 'LeadSchema', 'NullableSchema',

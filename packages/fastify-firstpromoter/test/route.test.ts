@@ -131,3 +131,43 @@ t.test('each delivery sets req.firstpromoterDelivery for the app\'s hooks', asyn
   await post('{')
   t.same(seen, [{ eventType: 'fulfilment_pending', eventId: '13007875', fulfilmentId: 2429153, duplicate: false }, null])
 })
+
+t.test('a store that lets the grant carry the row and notes the answer when it settles: one job, no second write', async (t) => {
+  const grants: Array<{ fulfilmentId: number, inboxId?: number, created?: boolean }> = []
+  const settles: Array<{ id: number, answer?: { eventId: string, noteBy: Date } }> = []
+  let notes = 0
+  const { seams, post } = await server(t, (seams) => ({
+    store: {
+      ...seams.store,
+      async record (delivery) {
+        const recorded = await seams.store.record(delivery)
+        return { ...recorded, fulfilmentCreated: true, processedWithGrant: true }
+      },
+      async settleAnswer (id, answer) {
+        settles.push({ id, answer })
+        return { id, state: 'granted', failureReason: null, noted: true }
+      },
+      async noteAnswer () { notes++ }
+    },
+    dispatcher: {
+      ...seams.dispatcher,
+      async enqueueGrant (job) { grants.push(job) }
+    }
+  }))
+  const res = await post(JSON.stringify(example('fulfilment_pending.json')))
+  t.equal(res.statusCode, 200)
+  t.same(grants, [{ fulfilmentId: 2429153, unit: 'free_months', amount: 3, created: true, inboxId: 1 }], 'the grant job carries the inbox row')
+  t.same(seams.enqueued, [], 'no event job for that row')
+  t.match(settles, [{ id: 2429153, answer: { eventId: '13007875', noteBy: Date } }], 'settled with the event id to note')
+  const noteBy = settles[0]!.answer!.noteBy.getTime()
+  t.ok(noteBy > Date.now() && noteBy <= Date.now() + 2500, 'by half the store timeout (5 s) from the settle')
+  t.equal(notes, 0, 'the settle noted the answer: noteAnswer is not called')
+})
+
+t.test('a settle that noted nothing (a store without the shortcut) is followed by noteAnswer', async (t) => {
+  const { seams, post } = await server(t)
+  const res = await post(JSON.stringify(example('fulfilment_pending.json')))
+  t.equal(res.statusCode, 200)
+  t.same(seams.answers, [{ fulfilmentId: 2429153, statusCode: 200 }])
+  t.same(seams.enqueued, ['event-1', 'grant-2429153'], 'its own event job, as for any delivery')
+})

@@ -64,13 +64,16 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
       connected()
       await addEvents({ inboxId, eventType })
     },
-    async enqueueGrant ({ fulfilmentId, unit, amount, created }) {
+    async enqueueGrant ({ fulfilmentId, unit, amount, created, inboxId }) {
       connected()
       const reward = unit !== undefined && amount !== undefined ? { unit, amount } : undefined
-      // Just recorded: no job holds its id, so no need to look first (one round trip, shared).
-      if (created === true) return addGrants(reward ? { fulfilmentId, ...reward } : { fulfilmentId })
+      // Just recorded: no job holds its id, so no need to look first (one round trip, shared). The
+      // job processes the delivery's inbox row too, when it carries one.
+      if (created === true) return addGrants({ fulfilmentId, ...reward, ...(inboxId !== undefined ? { inboxId } : {}) })
       // A re-fire may find the id held by a finished job (an operator's reset, a stalled job): replaced.
       await jobs.grant(fulfilmentId, reward)
+      // Only a new fulfilment's job carries a row: any other gets its own event job.
+      if (inboxId !== undefined) await jobs.event(inboxId, 'fulfilment_pending')
     },
     async waitForGrant (fulfilmentId, timeoutMs) {
       await grantWaiters().wait(fulfilmentId, timeoutMs)

@@ -11,8 +11,12 @@ export const JOB = {
   reconcile: 'reconcile'
 } as const
 
-/** What a grant job carries: the fulfilment; its unit and amount only to show (the worker reads the fulfilment row). */
-export interface GrantJobData { fulfilmentId: number, unit?: string, amount?: number }
+/**
+ * What a grant job carries: the fulfilment; its unit and amount only to show (the worker reads the
+ * fulfilment row); `inboxId`, the inbox row of the delivery that recorded it, which the job
+ * processes too (no event job is queued for that row).
+ */
+export interface GrantJobData { fulfilmentId: number, unit?: string, amount?: number, inboxId?: number }
 /** A grant's reward, for the job's data. */
 export interface GrantReward { unit: string, amount: number }
 export interface EventJobData { inboxId: number, eventType: string }

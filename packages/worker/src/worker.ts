@@ -11,6 +11,7 @@ import {
   createProducerConnection,
   createWorkerConnection,
   grantRetryDelay,
+  type GrantJobData,
   type GrantRetryOptions
 } from '@fp-webhooks/queue'
 import { pino, type Logger } from 'pino'
@@ -22,7 +23,7 @@ import { DEFAULT_LEDGER_UNITS, type GrantFunctions } from './grants.js'
 import { createHandlers, type Handlers } from './handlers.js'
 import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
-import { processEvent } from './processors/event.js'
+import { processCarriedEvent, processEvent } from './processors/event.js'
 import { processGrant, type GrantResult } from './processors/grant.js'
 import { reconcile, reconcileV2, type PayoutSource, type ReconcileReport, type V2ReconcileReport } from '@fp-webhooks/operations'
 import { startRelay } from './relay.js'
@@ -166,15 +167,29 @@ export async function createWorker (options: CreateWorkerOptions) {
     }
   }
 
-  // The api's waiting answer is woken by this, after the grant's commit and the job's completion
-  // (see `announceGrantSettled`). A failed announcement only makes that answer wait out its budget.
-  const announce = (result: GrantResult | undefined) => {
-    if (result) announceGrantSettled(producer, prefix, result.fulfilmentId, result.state).catch(() => {})
+  // The api's waiting answer is woken by this, after the grant's commit (see `announceGrantSettled`),
+  // before the job goes on to the event it carries. A failed announcement only makes that answer
+  // wait out its budget.
+  const announce = (result: GrantResult) => {
+    announceGrantSettled(producer, prefix, result.fulfilmentId, result.state).catch(() => {})
   }
-  const announceFailure = async (fulfilmentId: number, err: unknown): Promise<never> => {
+  const announceFailure = (fulfilmentId: number, err: unknown) => {
     // Only a grant that failed for good: a retried one is still pending, and its waiter keeps waiting.
-    if ((err as Error | undefined)?.name === 'UnrecoverableError') await announceGrantSettled(producer, prefix, fulfilmentId, 'failed').catch(() => {})
-    throw err
+    if ((err as Error | undefined)?.name === 'UnrecoverableError') announceGrantSettled(producer, prefix, fulfilmentId, 'failed').catch(() => {})
+  }
+  const grantJob: Processor<GrantJobData, GrantResult> = async (job, token) => {
+    const carried = job.data.inboxId
+    let result: GrantResult
+    try {
+      result = await processGrant(job, deps, token)
+    } catch (err) {
+      announceFailure(job.data.fulfilmentId, err)
+      if (carried !== undefined) await processCarriedEvent(deps, carried)
+      throw err
+    }
+    announce(result)
+    if (carried !== undefined) await processCarriedEvent(deps, carried)
+    return result
   }
 
   const connections = [producer]
@@ -193,8 +208,7 @@ export async function createWorker (options: CreateWorkerOptions) {
   const workers = [
     new Worker(
       GRANTS_QUEUE,
-      (job, token) => processGrant(job, deps, token)
-        .catch((err: unknown) => announceFailure(job.data.fulfilmentId, err)),
+      grantJob,
       {
         ...workerOptions(options.concurrency?.grants ?? 8),
         // Only custom backoff types reach it: grant jobs' GRANT_BACKOFF.
@@ -204,7 +218,6 @@ export async function createWorker (options: CreateWorkerOptions) {
     new Worker(EVENTS_QUEUE, (job) => processEvent(job, deps), workerOptions(options.concurrency?.events ?? 8)),
     new Worker(MAINTENANCE_QUEUE, maintenance, workerOptions(4))
   ]
-  workers[0]!.on('completed', (_job, result: GrantResult | undefined) => announce(result))
   for (const w of workers) {
     w.on('error', (err) => log.warn({ queue: w.name, err: { message: err.message } }, 'worker error'))
     w.on('failed', (job, err) => log.debug({ queue: w.name, jobId: job?.id, err: { message: err.message } }, 'job failed'))

@@ -30,8 +30,12 @@ t.test('woken by the notice of the statement that stored the row, with no poll',
   const id = uniqueId()
   const fulfilment = { id, unit: 'credits', amount: 1, beneficiary: `promoter:${id}`, promoterId: id, custId: null, promoterEmail: null }
   const recorded = await store.record({ ...delivery(), eventType: 'fulfilment_pending', fulfilment })
+  t.equal(recorded.processedWithGrant, true, 'the delivery that records a fulfilment is its grant job\'s')
+  t.equal(await countOutbox(db), 0, 'so it has no outbox row')
+  const refire = await store.record({ ...delivery(), eventType: 'fulfilment_pending', fulfilment })
   await waitFor(() => queued.length === 2, 5000, 'the fulfilment statement\'s notice to wake the relay')
-  t.same(queued[1], { inboxId: recorded.inboxId, eventType: 'fulfilment_pending' }, 'a fulfilment delivery\'s event job goes through the outbox too')
+  t.same(queued[1], { inboxId: refire.inboxId, eventType: 'fulfilment_pending' }, 'a re-fire\'s event job goes through the outbox')
+  t.same(queued.map((q) => q.inboxId).filter((id) => id === recorded.inboxId), [], 'the first one was not relayed')
 })
 
 t.test('a failed enqueue rolls the claim back: the rows are queued on the next attempt, none lost', async (t) => {

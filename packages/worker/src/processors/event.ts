@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq'
-import { errorText, getEvent, markEventAttemptFailed, markEventProcessed } from '@fp-webhooks/db'
+import { errorText, getEvent, markEventAttemptFailed, markEventProcessed, type WebhookEvent } from '@fp-webhooks/db'
 import type { EventJobData } from '@fp-webhooks/queue'
 import { documentedShapeErrors } from 'fastify-firstpromoter'
 import type { WorkerDeps } from '../deps.js'
@@ -19,32 +19,68 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
   if (!event) throw new UnrecoverableError(`inbox row ${inboxId} does not exist`)
   // A test delivery is never processed, whoever queued it (a replay, an operator).
   if (event.state === 'processed' || event.state === 'test') return 'skipped'
+  try {
+    await processStoredEvent(deps, event)
+    return 'processed'
+  } catch (err) {
+    const reason = await recordFailure(deps, event, err, isFinalAttempt(job))
+    // BullMQ keeps the message in Redis (the job's failedReason) and logs it: the safe text too.
+    throw err instanceof UnrecoverableError ? new UnrecoverableError(reason) : new Error(reason, { cause: err })
+  }
+}
+
+/**
+ * The inbox row a grant job carries (the delivery that recorded its fulfilment, queued with no event
+ * job of its own): processed once, at the job's first run whatever the grant does. A failure is
+ * handed to an event job, which retries it as any other; if that cannot be queued either, the row is
+ * left pending (with its error) for the sweeper. Never throws: the grant's outcome is the job's.
+ */
+export async function processCarriedEvent (deps: WorkerDeps, inboxId: number): Promise<void> {
+  let event: WebhookEvent | undefined
+  try {
+    event = await getEvent(deps.db, inboxId)
+    // Tried already (an earlier run of this grant job, or an event job the sweeper queued).
+    if (!event || event.state !== 'pending' || event.attempts > 0) return
+    await processStoredEvent(deps, event)
+  } catch (err) {
+    if (event) await recordFailure(deps, event, err, false).catch(() => {})
+    await deps.enqueueEvent(inboxId, event?.eventType ?? 'fulfilment_pending').catch((queueErr: Error) => {
+      deps.log.warn({ inboxId, err: { message: queueErr.message } }, 'could not queue the processing of a grant\'s event; left for the sweeper')
+    })
+  }
+}
+
+/** Projections, then handlers, then the row marked processed; throws what failed. */
+async function processStoredEvent (deps: WorkerDeps, event: WebhookEvent): Promise<void> {
+  const inboxId = event.id
   if (event.source === 'v1' && event.attempts === 0) {
     const shapeErrors = documentedShapeErrors(event.payload)
     if (shapeErrors.length > 0) deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, errors: shapeErrors }, 'event data differs from the documented shape; processed as received')
   }
-  try {
-    // Before the projections: an approval is a reward owed, and the grant is what must not wait.
-    await fulfilV2Approval(deps, event)
-    const { unstorable } = await deps.db.transaction((tx) => applyProjections(tx, event))
-    if (unstorable.length > 0) {
-      // Columns and reasons only: the values themselves may be personal data.
-      deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, columns: unstorable.map((u) => `${u.column}: ${u.reason}`) }, 'event values no column can hold were stored as null')
-    }
-    const handlers = deps.handlers.handlersFor(event.eventType)
-    if (handlers.length > 0) {
-      const typed = toFirstPromoterEvent(event)
-      for (const handler of handlers) await handler(typed)
-    }
-    await markEventProcessed(deps.db, inboxId)
-    return 'processed'
-  } catch (err) {
-    const final = isFinalAttempt(job)
-    // Never the error's own message: a failed query's repeats its parameters (e-mail addresses).
-    const reason = errorText(err)
-    await markEventAttemptFailed(deps.db, inboxId, reason, final)
-    deps.log.warn({ inboxId, eventType: event.eventType, final, err: { message: reason } }, 'event processing failed')
-    // BullMQ keeps the message in Redis (the job's failedReason) and logs it: the safe text too.
-    throw err instanceof UnrecoverableError ? new UnrecoverableError(reason) : new Error(reason, { cause: err })
+  // Before the projections: an approval is a reward owed, and the grant is what must not wait.
+  await fulfilV2Approval(deps, event)
+  const handlers = deps.handlers.handlersFor(event.eventType)
+  // With no handler to run after them, the projections and the mark commit together: one commit.
+  const { unstorable } = await deps.db.transaction(async (tx) => {
+    const applied = await applyProjections(tx, event)
+    if (handlers.length === 0) await markEventProcessed(tx, inboxId)
+    return applied
+  })
+  if (unstorable.length > 0) {
+    // Columns and reasons only: the values themselves may be personal data.
+    deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, columns: unstorable.map((u) => `${u.column}: ${u.reason}`) }, 'event values no column can hold were stored as null')
   }
+  if (handlers.length === 0) return
+  const typed = toFirstPromoterEvent(event)
+  for (const handler of handlers) await handler(typed)
+  await markEventProcessed(deps.db, inboxId)
+}
+
+/** Notes the failed attempt on the row and logs it. @returns the error's safe text */
+async function recordFailure (deps: WorkerDeps, event: WebhookEvent, err: unknown, final: boolean): Promise<string> {
+  // Never the error's own message: a failed query's repeats its parameters (e-mail addresses).
+  const reason = errorText(err)
+  await markEventAttemptFailed(deps.db, event.id, reason, final)
+  deps.log.warn({ inboxId: event.id, eventType: event.eventType, final, err: { message: reason } }, 'event processing failed')
+  return reason
 }
