@@ -28,6 +28,25 @@ export async function markEventProcessed (db: DbOrTx, id: number): Promise<void>
   await markProcessed(db, { id })
 }
 
+const readEvents = prepared<{ ids: number[] }, Record<string, unknown>>((value) => sql`
+  select ${eventColumns.list} from ${webhookEvents} where ${webhookEvents.id} = any(${value('ids')}::bigint[])
+  order by ${webhookEvents.id}`)
+
+/** Several inbox rows in one round trip, by id order (the worker processes grant jobs' rows together). */
+export async function getEvents (db: DbOrTx, ids: readonly number[]): Promise<WebhookEvent[]> {
+  const rows = await readEvents(db, { ids: [...ids] })
+  return rows.map((row) => eventColumns.toRow(row))
+}
+
+const markManyProcessed = prepared<{ ids: number[] }>((value) => sql`
+  update ${webhookEvents} set ${assignments(webhookEvents, { state: sql`'processed'`, processedAt: sql`now()`, lastError: sql`null`, attempts: sql`${webhookEvents.attempts} + 1` })}
+  where ${webhookEvents.id} = any(${value('ids')}::bigint[])`)
+
+/** `markEventProcessed` for several rows, in one statement. */
+export async function markEventsProcessed (db: DbOrTx, ids: readonly number[]): Promise<void> {
+  await markManyProcessed(db, { ids: [...ids] })
+}
+
 export async function markEventAttemptFailed (db: DbOrTx, id: number, error: string, final: boolean): Promise<void> {
   await db.update(webhookEvents)
     .set({ lastError: error, attempts: sql`${webhookEvents.attempts} + 1`, ...(final ? { state: 'failed' as const } : {}) })

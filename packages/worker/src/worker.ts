@@ -23,7 +23,7 @@ import { DEFAULT_LEDGER_UNITS, type GrantFunctions } from './grants.js'
 import { createHandlers, type Handlers } from './handlers.js'
 import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
-import { processCarriedEvent, processEvent } from './processors/event.js'
+import { createCarriedEvents, processEvent } from './processors/event.js'
 import { processGrant, type GrantResult } from './processors/grant.js'
 import { reconcile, reconcileV2, type PayoutSource, type ReconcileReport, type V2ReconcileReport } from '@fp-webhooks/operations'
 import { startRelay } from './relay.js'
@@ -177,6 +177,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     // Only a grant that failed for good: a retried one is still pending, and its waiter keeps waiting.
     if ((err as Error | undefined)?.name === 'UnrecoverableError') announceGrantSettled(producer, prefix, fulfilmentId, 'failed').catch(() => {})
   }
+  const processCarried = createCarriedEvents(deps)
   const grantJob: Processor<GrantJobData, GrantResult> = async (job, token) => {
     const carried = job.data.inboxId
     let result: GrantResult
@@ -184,11 +185,11 @@ export async function createWorker (options: CreateWorkerOptions) {
       result = await processGrant(job, deps, token)
     } catch (err) {
       announceFailure(job.data.fulfilmentId, err)
-      if (carried !== undefined) await processCarriedEvent(deps, carried)
+      if (carried !== undefined) await processCarried(carried)
       throw err
     }
     announce(result)
-    if (carried !== undefined) await processCarriedEvent(deps, carried)
+    if (carried !== undefined) await processCarried(carried)
     return result
   }
 

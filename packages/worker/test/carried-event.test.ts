@@ -69,3 +69,19 @@ t.test('a paused grant still processes the row it carries, at its first run only
   await waitFor(async () => (await worker.queues.grants.getJobState(grantJobId(f.id))) === 'delayed', 5000, 'deferred again')
   t.equal(runs, 1, 'the handler ran once')
 })
+
+t.test('the rows of many grant jobs finishing together are processed together, each once', async (t) => {
+  const ctx = await setup(t)
+  const worker = await startWorker(t, ctx, { concurrency: { grants: 8 } })
+  const recorded = []
+  for (let i = 0; i < 40; i++) recorded.push(await recordFulfilment(ctx))
+  await worker.jobs.newGrants(recorded.map((f) => ({ fulfilmentId: f.id, unit: 'free_months', amount: 3, inboxId: f.inboxId })))
+  const ids = recorded.map((f) => f.inboxId)
+  await waitFor(async () => (await ctx.sql`select count(*)::int as n from webhook_events where id = any(${ids}) and state = 'processed'`)[0]!.n === 40, 15_000, 'all 40 rows processed')
+  const rows = await ctx.sql`select attempts, last_error from webhook_events where id = any(${ids})`
+  t.same(new Set(rows.map((r) => `${r.attempts}/${r.last_error}`)), new Set(['1/null']), 'each processed once, without error')
+  const promoters = await ctx.sql`select count(*)::int as n from promoters where id = any(${recorded.map((f) => f.promoterId)})`
+  t.equal(promoters[0]!.n, 40, 'every projection ran')
+  for (const f of recorded) t.equal(await ledgerCount(ctx.db, f.id), 1)
+  t.equal(await worker.queues.events.count(), 0, 'no event job for any of them')
+})

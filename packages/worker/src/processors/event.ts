@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq'
-import { errorText, getEvent, markEventAttemptFailed, markEventProcessed, type WebhookEvent } from '@fp-webhooks/db'
+import { errorText, getEvent, getEvents, markEventAttemptFailed, markEventProcessed, markEventsProcessed, type WebhookEvent } from '@fp-webhooks/db'
 import type { EventJobData } from '@fp-webhooks/queue'
 import { documentedShapeErrors } from 'fastify-firstpromoter'
 import type { WorkerDeps } from '../deps.js'
@@ -30,16 +30,61 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
 }
 
 /**
- * The inbox row a grant job carries (the delivery that recorded its fulfilment, queued with no event
- * job of its own): processed once, at the job's first run whatever the grant does. A failure is
- * handed to an event job, which retries it as any other; if that cannot be queued either, the row is
- * left pending (with its error) for the sweeper. Never throws: the grant's outcome is the job's.
+ * The inbox rows grant jobs carry (the delivery that recorded each fulfilment, queued with no event
+ * job of its own), each processed once, at its job's first run whatever the grant does. The rows of
+ * jobs that reach this while a batch is being processed go together in the next one: one read, one
+ * transaction (projections and the "processed" mark), one commit. A lone row does not wait. A
+ * batch that fails, or rows of a type with handlers, are processed one by one
+ * (`processCarriedEvent`). Never rejects: the grant's outcome is the job's.
+ * @returns `process(inboxId)`, resolved once the row is processed (or handed on)
  */
-export async function processCarriedEvent (deps: WorkerDeps, inboxId: number): Promise<void> {
+export function createCarriedEvents (deps: WorkerDeps, maxBatch = 100) {
+  const waiting: Array<{ inboxId: number, done: () => void }> = []
+  let running = false
+  const run = async () => {
+    running = true
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0, maxBatch)
+      await processCarriedBatch(deps, batch.map((b) => b.inboxId))
+      for (const b of batch) b.done()
+    }
+    running = false
+  }
+  return (inboxId: number) => new Promise<void>((resolve) => {
+    waiting.push({ inboxId, done: resolve })
+    if (!running) run().catch(() => {}) // processCarriedBatch never rejects
+  })
+}
+
+async function processCarriedBatch (deps: WorkerDeps, ids: readonly number[]): Promise<void> {
+  const oneByOne = async () => { for (const inboxId of ids) await processCarriedEvent(deps, inboxId) }
+  try {
+    // Tried already (an earlier run of the grant job, or an event job the sweeper queued): skipped.
+    const events = (await getEvents(deps.db, ids)).filter((e) => e.state === 'pending' && e.attempts === 0)
+    if (events.length === 0) return
+    // Handlers run after the projections' commit, and may fail alone.
+    if (events.some((e) => e.source !== 'v1' || deps.handlers.handlersFor(e.eventType).length > 0)) return await oneByOne()
+    for (const event of events) warnOddShape(deps, event)
+    const results = await deps.db.transaction(async (tx) => {
+      const applied = []
+      for (const event of events) applied.push(await applyProjections(tx, event))
+      await markEventsProcessed(tx, events.map((e) => e.id))
+      return applied
+    })
+    events.forEach((event, i) => warnUnstorable(deps, event, results[i]!.unstorable))
+  } catch {
+    await oneByOne() // a row that fails fails alone
+  }
+}
+
+/**
+ * One carried row on its own: a failure is handed to an event job, which retries it as any other;
+ * if that cannot be queued either, the row is left pending (with its error) for the sweeper.
+ */
+async function processCarriedEvent (deps: WorkerDeps, inboxId: number): Promise<void> {
   let event: WebhookEvent | undefined
   try {
     event = await getEvent(deps.db, inboxId)
-    // Tried already (an earlier run of this grant job, or an event job the sweeper queued).
     if (!event || event.state !== 'pending' || event.attempts > 0) return
     await processStoredEvent(deps, event)
   } catch (err) {
@@ -50,13 +95,26 @@ export async function processCarriedEvent (deps: WorkerDeps, inboxId: number): P
   }
 }
 
+function warnOddShape (deps: WorkerDeps, event: WebhookEvent): void {
+  if (event.source !== 'v1' || event.attempts !== 0) return
+  const shapeErrors = documentedShapeErrors(event.payload)
+  if (shapeErrors.length > 0) deps.log.warn({ inboxId: event.id, eventType: event.eventType, eventId: event.eventId, errors: shapeErrors }, 'event data differs from the documented shape; processed as received')
+}
+
+function warnUnstorable (
+  deps: WorkerDeps,
+  event: WebhookEvent,
+  unstorable: ReadonlyArray<{ column: string, reason: string }>
+): void {
+  if (unstorable.length === 0) return
+  // Columns and reasons only: the values themselves may be personal data.
+  deps.log.warn({ inboxId: event.id, eventType: event.eventType, eventId: event.eventId, columns: unstorable.map((u) => `${u.column}: ${u.reason}`) }, 'event values no column can hold were stored as null')
+}
+
 /** Projections, then handlers, then the row marked processed; throws what failed. */
 async function processStoredEvent (deps: WorkerDeps, event: WebhookEvent): Promise<void> {
   const inboxId = event.id
-  if (event.source === 'v1' && event.attempts === 0) {
-    const shapeErrors = documentedShapeErrors(event.payload)
-    if (shapeErrors.length > 0) deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, errors: shapeErrors }, 'event data differs from the documented shape; processed as received')
-  }
+  warnOddShape(deps, event)
   // Before the projections: an approval is a reward owed, and the grant is what must not wait.
   await fulfilV2Approval(deps, event)
   const handlers = deps.handlers.handlersFor(event.eventType)
@@ -66,10 +124,7 @@ async function processStoredEvent (deps: WorkerDeps, event: WebhookEvent): Promi
     if (handlers.length === 0) await markEventProcessed(tx, inboxId)
     return applied
   })
-  if (unstorable.length > 0) {
-    // Columns and reasons only: the values themselves may be personal data.
-    deps.log.warn({ inboxId, eventType: event.eventType, eventId: event.eventId, columns: unstorable.map((u) => `${u.column}: ${u.reason}`) }, 'event values no column can hold were stored as null')
-  }
+  warnUnstorable(deps, event, unstorable)
   if (handlers.length === 0) return
   const typed = toFirstPromoterEvent(event)
   for (const handler of handlers) await handler(typed)
