@@ -85,6 +85,9 @@ const settle = prepared<{ id: number }, { state: FulfilmentState, failureReason:
   where ${fulfilments.id} = ${value('id')}
   returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason"`)
 
+/** The answer history's columns, as both statements that append to it list them. */
+const answerColumns = sql`(${sql.join([fulfilmentAnswers.fulfilmentId, fulfilmentAnswers.eventId, fulfilmentAnswers.statusCode, fulfilmentAnswers.reason, fulfilmentAnswers.answeredAt].map(name), sql`, `)})`
+
 /** The answer a fulfilment's state implies, as the plugin decides it: 200 granted, 422 failed, 202 otherwise. */
 const impliedStatus = sql`case ${fulfilments.state} when 'granted' then 200 when 'failed' then 422 else 202 end`
 const granted = sql`${fulfilments.state} = 'granted'`
@@ -110,7 +113,7 @@ const settleNoting = prepared<{ id: number, eventId: string, noteBy: Date }, { s
     where ${fulfilments.id} = ${value('id')}
     returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason", ${impliedStatus} as "statusCode", clock."inTime" as "noted"
   ), note as (
-    insert into ${fulfilmentAnswers} (${sql.join([fulfilmentAnswers.fulfilmentId, fulfilmentAnswers.eventId, fulfilmentAnswers.statusCode, fulfilmentAnswers.reason, fulfilmentAnswers.answeredAt].map(name), sql`, `)})
+    insert into ${fulfilmentAnswers} ${answerColumns}
     select ${value('id')}, ${value('eventId')}, "statusCode",
       case when "statusCode" = 422 then coalesce("failureReason", ${FAILED_WITHOUT_REASON}) end, now()
     from settled where "noted"
@@ -123,7 +126,7 @@ const settleNoting = prepared<{ id: number, eventId: string, noteBy: Date }, { s
  */
 const insertAnswer = prepared<AnswerNote>((value) => sql`
   with note as (
-    insert into ${fulfilmentAnswers} (${sql.join([fulfilmentAnswers.fulfilmentId, fulfilmentAnswers.eventId, fulfilmentAnswers.statusCode, fulfilmentAnswers.reason, fulfilmentAnswers.answeredAt].map(name), sql`, `)})
+    insert into ${fulfilmentAnswers} ${answerColumns}
     select ${value('fulfilmentId')}, ${value('eventId')}, ${value('statusCode')}, ${value('reason')}, ${value('answeredAt')}::timestamptz
     where not exists (
       select 1 from ${fulfilmentAnswers}

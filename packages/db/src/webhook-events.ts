@@ -19,13 +19,18 @@ export async function getEvent (db: DbOrTx, id: number): Promise<WebhookEvent | 
   return row ? eventColumns.toRow(row) : undefined
 }
 
-// Once per event, on the worker's hot path: one round trip (see `prepared.ts`).
-const markProcessed = prepared<{ id: number }>(() => sql`
+// Once per event (or per batch of them), on the worker's hot path: one round trip (see `prepared.ts`).
+const markProcessed = prepared<{ ids: number[] }>((value) => sql`
   update ${webhookEvents} set ${assignments(webhookEvents, { state: sql`'processed'`, processedAt: sql`now()`, lastError: sql`null`, attempts: sql`${webhookEvents.attempts} + 1` })}
-  where ${webhookEvents.id} = ${sql.placeholder('id')}`)
+  where ${webhookEvents.id} = any(${value('ids')}::bigint[])`)
 
 export async function markEventProcessed (db: DbOrTx, id: number): Promise<void> {
-  await markProcessed(db, { id })
+  await markProcessed(db, { ids: [id] })
+}
+
+/** `markEventProcessed` for several rows, in one statement. */
+export async function markEventsProcessed (db: DbOrTx, ids: readonly number[]): Promise<void> {
+  await markProcessed(db, { ids: [...ids] })
 }
 
 const readEvents = prepared<{ ids: number[] }, Record<string, unknown>>((value) => sql`
@@ -36,15 +41,6 @@ const readEvents = prepared<{ ids: number[] }, Record<string, unknown>>((value) 
 export async function getEvents (db: DbOrTx, ids: readonly number[]): Promise<WebhookEvent[]> {
   const rows = await readEvents(db, { ids: [...ids] })
   return rows.map((row) => eventColumns.toRow(row))
-}
-
-const markManyProcessed = prepared<{ ids: number[] }>((value) => sql`
-  update ${webhookEvents} set ${assignments(webhookEvents, { state: sql`'processed'`, processedAt: sql`now()`, lastError: sql`null`, attempts: sql`${webhookEvents.attempts} + 1` })}
-  where ${webhookEvents.id} = any(${value('ids')}::bigint[])`)
-
-/** `markEventProcessed` for several rows, in one statement. */
-export async function markEventsProcessed (db: DbOrTx, ids: readonly number[]): Promise<void> {
-  await markManyProcessed(db, { ids: [...ids] })
 }
 
 export async function markEventAttemptFailed (db: DbOrTx, id: number, error: string, final: boolean): Promise<void> {
