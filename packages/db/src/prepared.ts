@@ -72,6 +72,11 @@ export async function runPrepared (db: DbOrTx, query: { toSQL: () => Query }): P
   await clientOf(db).unsafe(text, params as never[], { prepare: true })
 }
 
+/** `runPrepared` for a statement written as a Drizzle `sql` template (its values as parameters). */
+export async function runPreparedSql (db: DbOrTx, statement: SQL): Promise<void> {
+  await runPrepared(db, { toSQL: () => dialect.sqlToQuery(statement) })
+}
+
 /** A column's bare name, where SQL wants it unqualified: insert lists, `set`, `on conflict`, `excluded.`. */
 export function name (column: PgColumn): Name {
   return sql.identifier(column.name)

@@ -1,8 +1,9 @@
 import { getTableColumns, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { DbOrTx } from './client.js'
-import { name, runPrepared } from './prepared.js'
+import { name, runPrepared, runPreparedSql } from './prepared.js'
 import { leads, payouts, promoters, rewards } from './schema.js'
+import { processedMark } from './webhook-events.js'
 import { storableRow, type UnstorableValue } from './storable.js'
 
 export type PromoterRow = typeof promoters.$inferInsert
@@ -37,12 +38,53 @@ function takeAll (table: PgTable, row: Record<string, unknown>): Record<string, 
  * that a value nothing relies on (a date in year 0, an amount of 1e20) never fails the projection.
  */
 
-export async function upsertPromoter (db: DbOrTx, input: PromoterRow): Promise<UnstorableValue[]> {
-  const unstorable: UnstorableValue[] = []
+/** What a promoter upsert writes: the storable values, less the campaign (versioned apart, below). */
+function versionedPromoter (input: PromoterRow, unstorable: UnstorableValue[]) {
   const { campaignId: _c, acceptedAt: _a, acceptedEventId: _e, ...versioned } =
     storableRow(promoters, input, unstorable)
-  await runPrepared(db, db.insert(promoters).values(versioned)
-    .onConflictDoUpdate({ target: promoters.id, set: takeAll(promoters, versioned), setWhere: newer(promoters) }))
+  return versioned
+}
+
+/** The upsert of promoter rows with distinct ids (one statement cannot update a row twice). */
+function promoterUpsert (db: DbOrTx, rows: Array<ReturnType<typeof versionedPromoter>>) {
+  return db.insert(promoters).values(rows)
+    .onConflictDoUpdate({ target: promoters.id, set: takeAll(promoters, rows[0]!), setWhere: newer(promoters) })
+}
+
+export async function upsertPromoter (db: DbOrTx, input: PromoterRow): Promise<UnstorableValue[]> {
+  const unstorable: UnstorableValue[] = []
+  await runPrepared(db, promoterUpsert(db, [versionedPromoter(input, unstorable)]))
+  return unstorable
+}
+
+const newestFirst = (a: PromoterRow, b: PromoterRow) =>
+  b.sourceAt.getTime() - a.sourceAt.getTime() || b.sourceEventId - a.sourceEventId
+
+/**
+ * Several events' promoter rows and those events' "processed" mark in one autocommitted statement:
+ * one round trip and no transaction of its own for a batch of events that project only a promoter
+ * (the worker's batch of `fulfilment_pending` rows carried by grant jobs). Of rows with the same
+ * id only the newest is written: what upserting each in turn would leave, since the newest wins.
+ * @param inputs one per event, null for an event with no promoter to write
+ * @returns what each input left out (`upsertPromoter`'s result), in the inputs' order
+ */
+export async function upsertPromotersMarkingProcessed (
+  db: DbOrTx,
+  inputs: ReadonlyArray<PromoterRow | null>,
+  eventIds: readonly number[]
+): Promise<UnstorableValue[][]> {
+  const unstorable = inputs.map(() => [] as UnstorableValue[])
+  const byId = new Map<number, { input: PromoterRow, row: ReturnType<typeof versionedPromoter> }>()
+  inputs.forEach((input, i) => {
+    if (input === null) return
+    const row = versionedPromoter(input, unstorable[i]!)
+    const kept = byId.get(row.id)
+    if (!kept || newestFirst(input, kept.input) < 0) byId.set(row.id, { input, row })
+  })
+  const newest = [...byId.values()].map(({ row }) => row)
+  const mark = processedMark(sql`${`{${eventIds.join(',')}}`}::bigint[]`)
+  // Drizzle puts an embedded query in parentheses, as the CTE wants it.
+  await runPreparedSql(db, newest.length === 0 ? mark : sql`with upserted as ${promoterUpsert(db, newest)} ${mark}`)
   return unstorable
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gte, lt, ne, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, gte, lt, ne, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from './client.js'
 import { assignments, prepared, selectedColumns } from './prepared.js'
 import { webhookEvents, type EventState } from './schema.js'
@@ -20,9 +20,12 @@ export async function getEvent (db: DbOrTx, id: number): Promise<WebhookEvent | 
 }
 
 // Once per event (or per batch of them), on the worker's hot path: one round trip (see `prepared.ts`).
-const markProcessed = prepared<{ ids: number[] }>((value) => sql`
+/** The "processed" mark of the inbox rows whose ids `ids` (a `bigint[]` expression) holds. */
+export const processedMark = (ids: SQL) => sql`
   update ${webhookEvents} set ${assignments(webhookEvents, { state: sql`'processed'`, processedAt: sql`now()`, lastError: sql`null`, attempts: sql`${webhookEvents.attempts} + 1` })}
-  where ${webhookEvents.id} = any(${value('ids')}::bigint[])`)
+  where ${webhookEvents.id} = any(${ids})`
+
+const markProcessed = prepared<{ ids: number[] }>((value) => processedMark(sql`${value('ids')}::bigint[]`))
 
 export async function markEventProcessed (db: DbOrTx, id: number): Promise<void> {
   await markProcessed(db, { ids: [id] })

@@ -6,7 +6,7 @@ import { getFulfilment, getFulfilmentForGrant, getFulfilmentStatus } from '../sr
 import { countLedgerEntries, grantFromLedger } from '../src/ledger.js'
 import { createPostgresStore, recordAnswer, settleAnswer } from '../src/store.js'
 import { createProtocolCounter } from './helpers/protocol-counter.js'
-import { upsertPromoter } from '../src/projections.js'
+import { upsertPromoter, upsertPromotersMarkingProcessed } from '../src/projections.js'
 
 let nextId = 1000
 const facts = (id: number) => ({ id, unit: 'credits', amount: 3, beneficiary: `promoter:${id}`, promoterId: id, custId: null, promoterEmail: null })
@@ -39,6 +39,7 @@ t.test('each hot statement is one round trip once prepared on the connection, an
     settle: (i) => store.settleAnswer(ids[i]!),
     'settle noting the answer': (i) => store.settleAnswer(ids[i]!, { eventId: `ev-f-${ids[i]!}`, noteBy: new Date(Date.now() + 60_000) }),
     'promoter upsert': (i) => upsertPromoter(db, promoterRow(ids[i]!)),
+    'promoters and the processed mark, batched': (i) => upsertPromotersMarkingProcessed(db, [promoterRow(ids[i]! + 1_000_000)], [ids[i]!]),
     'answer history': (i) => store.noteAnswer({ fulfilmentId: ids[i]!, eventId: `ev-f-${ids[i]!}`, statusCode: 202, reason: null }),
     'grant read': (i) => getFulfilmentForGrant(db, ids[i]!),
     'ledger grant': (i) => grantFromLedger(db, ids[i]!, true)

@@ -106,18 +106,42 @@ export async function applyProjections (tx: Tx, event: WebhookEvent): Promise<Pr
   return { applied, unstorable }
 }
 
-async function promoterFrom (tx: Tx, p: unknown, v: Version, unstorable: UnstorableValue[]): Promise<number | null> {
+/** The promoter row of an event's `promoter` object, or null without a usable id. */
+function promoterOf (p: unknown, v: Version): PromoterRow | null {
   const o = obj(p)
   const pid = id(o?.id)
-  if (o && pid !== null) unstorable.push(...await upsertPromoter(tx, promoterRow(o, pid, v)))
-  return pid
+  return o && pid !== null ? promoterRow(o, pid, v) : null
+}
+
+async function promoterFrom (tx: Tx, p: unknown, v: Version, unstorable: UnstorableValue[]): Promise<number | null> {
+  const row = promoterOf(p, v)
+  if (row) unstorable.push(...await upsertPromoter(tx, row))
+  return row?.id ?? null
+}
+
+/** A v1 event's data and the version its rows get, or null when it has nothing to project. */
+function v1Facts (event: WebhookEvent): { data: Obj, v: Version, eventId: number } | null {
+  const eventId = id(event.eventId)
+  const data = obj(obj(event.payload)?.data)
+  if (event.source !== 'v1' || eventId === null || !data) return null
+  return { data, eventId, v: { sourceAt: event.eventCreatedAt ?? event.receivedAt, sourceEventId: eventId } }
+}
+
+/**
+ * What a v1 `fulfilment_pending` event projects: its promoter's row (null when it has none), as
+ * `applyProjections` would write it; undefined for any other event. For writing many at once
+ * (`upsertPromotersMarkingProcessed`).
+ */
+export function fulfilmentPromoter (event: WebhookEvent): PromoterRow | null | undefined {
+  if (event.source !== 'v1' || event.eventType !== 'fulfilment_pending') return undefined
+  const facts = v1Facts(event)
+  return facts ? promoterOf(facts.data.promoter, facts.v) : null
 }
 
 async function project (tx: Tx, event: WebhookEvent, unstorable: UnstorableValue[]): Promise<boolean> {
-  const eventId = id(event.eventId)
-  const data = obj(obj(event.payload)?.data)
-  if (event.source !== 'v1' || eventId === null || !data) return false
-  const v: Version = { sourceAt: event.eventCreatedAt ?? event.receivedAt, sourceEventId: eventId }
+  const facts = v1Facts(event)
+  if (!facts) return false
+  const { data, eventId, v } = facts
 
   switch (event.eventType) {
     case 'lead_signup':

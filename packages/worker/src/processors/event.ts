@@ -1,11 +1,11 @@
 import { UnrecoverableError, type Job } from 'bullmq'
-import { errorText, getEvent, getEvents, markEventAttemptFailed, markEventProcessed, markEventsProcessed, type WebhookEvent } from '@fp-webhooks/db'
+import { errorText, getEvent, getEvents, markEventAttemptFailed, markEventProcessed, markEventsProcessed, upsertPromotersMarkingProcessed, type WebhookEvent } from '@fp-webhooks/db'
 import type { EventJobData } from '@fp-webhooks/queue'
 import { documentedShapeErrors } from 'fastify-firstpromoter'
 import type { WorkerDeps } from '../deps.js'
 import { isFinalAttempt } from './attempts.js'
 import { toFirstPromoterEvent } from '../events.js'
-import { applyProjections } from '../projections.js'
+import { applyProjections, fulfilmentPromoter } from '../projections.js'
 import { fulfilV2Approval } from '../v2/approvals.js'
 
 /**
@@ -65,6 +65,13 @@ async function processCarriedBatch (deps: WorkerDeps, ids: readonly number[]): P
     // Handlers run after the projections' commit, and may fail alone.
     if (events.some((e) => e.source !== 'v1' || deps.handlers.handlersFor(e.eventType).length > 0)) return await oneByOne()
     for (const event of events) warnOddShape(deps, event)
+    const promoters = events.map(fulfilmentPromoter)
+    if (promoters.every((p) => p !== undefined)) {
+      // Only promoters to write (carried rows are `fulfilment_pending` deliveries): one statement.
+      const unstorable = await upsertPromotersMarkingProcessed(deps.db, promoters, events.map((e) => e.id))
+      events.forEach((event, i) => warnUnstorable(deps, event, unstorable[i]!))
+      return
+    }
     const results = await deps.db.transaction(async (tx) => {
       const applied = []
       for (const event of events) applied.push(await applyProjections(tx, event))
