@@ -36,6 +36,8 @@ export interface BuildOptions {
    * the worker and assertions use the database directly.
    */
   apiDatabaseUrl?: (url: string) => string
+  /** The api's own REDIS_URL (e.g. through a TCP proxy); the worker's stays direct. */
+  apiRedisUrl?: (url: string) => string
   /** The definition module's export, as the api would load it from FP_DEFINITION_MODULE. */
   definition?: FirstPromoterDefinition
   /** Runs the worker in the api's process (WORKER_IN_PROCESS=true) with these extra worker variables. */
@@ -51,7 +53,7 @@ export async function build (t: T, options: BuildOptions = {}) {
   const prefix = createRedisPrefix(t)
   const config: ApiConfig = loadApiConfig({
     DATABASE_URL: options.apiDatabaseUrl?.(url) ?? url,
-    REDIS_URL: TEST_REDIS_URL,
+    REDIS_URL: options.apiRedisUrl?.(TEST_REDIS_URL) ?? TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     FP_WEBHOOK_SECRET: `${SECRET},${OLD_SECRET}`,
     FP_FULFILMENT_WAIT_MS: '1500',

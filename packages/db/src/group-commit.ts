@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { Db } from './client.js'
 import { notifyOutbox } from './outbox.js'
 import { name, prepared } from './prepared.js'
+import { isRefusedData } from './retry.js'
 import { eventOutbox, webhookEvents, type EventState } from './schema.js'
 
 /** One ordinary delivery's inbox row, its strings already storable and its payload serialised. */
@@ -68,12 +69,6 @@ function rowJson (row: InboxRowValues): string {
 
 const key = (source: string, eventId: string) => `${source}\u0000${eventId}`
 
-/** Postgres refused the data of a row (class 22 data exception, 23 integrity violation), not the connection. */
-function refusedData (err: unknown): boolean {
-  const code = (err as { code?: unknown }).code
-  return typeof code === 'string' && /^2[23]/.test(code)
-}
-
 interface Entry {
   row: InboxRowValues
   signal: AbortSignal | undefined
@@ -126,7 +121,7 @@ export function createGroupCommit (db: Db, options: GroupCommitOptions = {}) {
         e.resolve(id ?? null)
       }
     } catch (err) {
-      if (batch.length > 1 && refusedData(err)) {
+      if (batch.length > 1 && isRefusedData(err)) {
         await Promise.all(batch.map(async (e) => {
           try {
             const [row] = await insertOne(db, e.row, e.signal)

@@ -10,6 +10,12 @@ export function isTransientDbError (err: unknown): boolean {
   return code.startsWith('CONNECT') || code.startsWith('E') // postgres.js CONNECTION_*, Node's ECONNRESET…
 }
 
+/** Postgres refused the data of a row (class 22 data exception, 23 integrity violation), not the connection. */
+export function isRefusedData (err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^2[23]/.test(code)
+}
+
 /**
  * Runs `write` until it succeeds, retrying transient failures after each of `delays`. The write
  * must be idempotent: one that failed may have committed before the error reached us.

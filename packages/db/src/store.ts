@@ -5,9 +5,9 @@ import { getFulfilmentStatus } from './fulfilments.js'
 import type { Db, DbOrTx } from './client.js'
 import { assignments, insertValues, name, prepared, type Value } from './prepared.js'
 import { insertQuarantine } from './quarantine.js'
-import { retryTransient } from './retry.js'
 import { createGroupCommit, type GroupCommitOptions, type InboxRowValues } from './group-commit.js'
 import { notifyOutbox } from './outbox.js'
+import { answerColumns, createAnswerNotes, recordAnswers, type AnswerNote, type AnswerNotesOptions } from './answer-notes.js'
 import { eventOutbox, fulfilmentAnswers, fulfilments, webhookEvents, type FulfilmentState } from './schema.js'
 import { storableJson, storableJsonText, storableString, storableTimestamp } from './storable.js'
 
@@ -18,7 +18,6 @@ import { storableJson, storableJsonText, storableString, storableTimestamp } fro
 
 // Named by the seam they come through, whatever the plugin calls their types.
 type Delivery = Parameters<FirstPromoterStore['record']>[0]
-type Answer = Parameters<FirstPromoterStore['noteAnswer']>[0]
 
 /** The inbox row as both record statements take it: the group commit's row, less its dedupe key. */
 type InboxValues = Omit<InboxRowValues, 'dedupeKey'>
@@ -85,9 +84,6 @@ const settle = prepared<{ id: number }, { state: FulfilmentState, failureReason:
   where ${fulfilments.id} = ${value('id')}
   returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason"`)
 
-/** The answer history's columns, as both statements that append to it list them. */
-const answerColumns = sql`(${sql.join([fulfilmentAnswers.fulfilmentId, fulfilmentAnswers.eventId, fulfilmentAnswers.statusCode, fulfilmentAnswers.reason, fulfilmentAnswers.answeredAt].map(name), sql`, `)})`
-
 /** The answer a fulfilment's state implies, as the plugin decides it: 200 granted, 422 failed, 202 otherwise. */
 const impliedStatus = sql`case ${fulfilments.state} when 'granted' then 200 when 'failed' then 422 else 202 end`
 const granted = sql`${fulfilments.state} = 'granted'`
@@ -121,26 +117,6 @@ const settleNoting = prepared<{ id: number, eventId: string, noteBy: Date }, { s
   select "state", "failureReason", "noted" from settled`)
 
 /**
- * Appends an answer to the fulfilment's history, once per (fulfilment, event, time): safe to retry.
- * A 200 also tells the fulfilment that FirstPromoter closes it itself (see `api-close.ts`).
- */
-const insertAnswer = prepared<AnswerNote>((value) => sql`
-  with note as (
-    insert into ${fulfilmentAnswers} ${answerColumns}
-    select ${value('fulfilmentId')}, ${value('eventId')}, ${value('statusCode')}, ${value('reason')}, ${value('answeredAt')}::timestamptz
-    where not exists (
-      select 1 from ${fulfilmentAnswers}
-      where ${fulfilmentAnswers.fulfilmentId} = ${value('fulfilmentId')}
-        and ${fulfilmentAnswers.answeredAt} = ${value('answeredAt')}::timestamptz
-        and ${fulfilmentAnswers.eventId} is not distinct from ${value('eventId')}
-    )
-  ), told_done as (
-    update ${fulfilments} set ${assignments(fulfilments, { awaitingAnswer: sql`false`, apiClose: apiCloseAfterAnswered200, updatedAt: sql`now()` })}
-    where ${fulfilments.id} = ${value('fulfilmentId')} and ${value('statusCode')}::int = 200 and ${changedByAnswered200}
-  )
-  select 1`)
-
-/**
  * Marks the fulfilment as answered "pending" unless it is already granted or failed (see the
  * plugin's `settleAnswer`); reconciliation uses it too, for a fulfilment FirstPromoter still lists.
  * @returns its state, or null when it is not recorded
@@ -159,12 +135,9 @@ export async function settleAndNoteAnswer (db: DbOrTx, id: number, note: SettleN
   return rows[0] ? { id, ...rows[0] } : null
 }
 
-/** An answer for the history, stamped by the caller: retrying with the same stamp adds nothing. */
-export type AnswerNote = Answer & { answeredAt: Date }
-
-/** The store's `noteAnswer` without the retries (see `insertAnswer`). */
+/** One answer for the history, without the store's batching and retries (see `recordAnswers`). */
 export async function recordAnswer (db: DbOrTx, note: AnswerNote): Promise<void> {
-  await insertAnswer(db, note)
+  await recordAnswers(db, [note])
 }
 
 function inboxValues (delivery: Delivery): InboxValues {
@@ -191,15 +164,22 @@ function storableFacts (facts: FulfilmentFacts): FulfilmentFacts {
 export interface PostgresStoreOptions {
   /** Group commit of ordinary deliveries' inbox rows (see `createGroupCommit`, docs/ingest.md). */
   groupCommit?: GroupCommitOptions
+  /** Batching of the answer history's notes (see `createAnswerNotes`). */
+  answerNotes?: AnswerNotesOptions
 }
+
+/** The Postgres store; `flush` writes the answer notes it holds back (the plugin calls it on close). */
+export type PostgresStore = FirstPromoterStore & { flush: () => Promise<void> }
 
 /**
  * The plugin's store backed by Postgres: inbox (and its outbox), fulfilments and quarantine tables.
- * An ordinary delivery's inbox row is group-committed with those of concurrent deliveries.
+ * An ordinary delivery's inbox row is group-committed with those of concurrent deliveries; answer
+ * notes are written together, a few milliseconds after their answers (`createAnswerNotes`).
  * @param db a Drizzle db from `createDb`
  */
-export function createPostgresStore (db: Db, options: PostgresStoreOptions = {}): FirstPromoterStore {
+export function createPostgresStore (db: Db, options: PostgresStoreOptions = {}): PostgresStore {
   const writeInboxRow = createGroupCommit(db, options.groupCommit)
+  const notes = createAnswerNotes(db, options.answerNotes)
   return {
     async record (delivery, { signal } = {}): Promise<RecordResult> {
       const { fulfilment } = delivery
@@ -246,12 +226,8 @@ export function createPostgresStore (db: Db, options: PostgresStoreOptions = {})
       })
     },
     settleAnswer: (id, note) => note ? settleAndNoteAnswer(db, id, note) : settleAnswer(db, id),
-    // The history must not lose a 202 to a Postgres that stalled while the answer was settled, and a
-    // 200 noted here is what spares an API close: retried for about half a minute, idempotently (a
-    // timed-out attempt may still have committed).
-    noteAnswer: (answer) => {
-      const note = { ...answer, answeredAt: new Date() }
-      return retryTransient(() => recordAnswer(db, note))
-    }
+    // Stamped now: the note's statement may be sent a few milliseconds later, with others.
+    noteAnswer: (answer) => notes.note({ ...answer, answeredAt: new Date() }),
+    flush: () => notes.flush()
   }
 }

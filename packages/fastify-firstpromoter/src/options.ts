@@ -122,6 +122,9 @@ export function normalizeOptions (options: FastifyFirstPromoterOptions): Normali
   if (!hasMethods(options.store, ['record', 'quarantine', 'settleAnswer', 'noteAnswer'])) {
     throw new FST_FIRSTPROMOTER_OPTIONS('store must implement record, quarantine, settleAnswer and noteAnswer')
   }
+  if (options.store.flush !== undefined && typeof options.store.flush !== 'function') {
+    throw new FST_FIRSTPROMOTER_OPTIONS('store.flush must be a function when given')
+  }
   if (!hasMethods(options.dispatcher, ['enqueueEvent', 'enqueueGrant', 'waitForGrant'])) {
     throw new FST_FIRSTPROMOTER_OPTIONS('dispatcher must implement enqueueEvent, enqueueGrant and waitForGrant')
   }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { NormalizedOptions } from './options.js'
 import type { FulfilmentState, FulfilmentStatus, SettledAnswer } from './seams.js'
+import { nextTicket } from './ticket.js'
 import { withTimeout } from './timeout.js'
 
 /** The answer the protocol decides on for a `fulfilment_pending` delivery. */
@@ -62,22 +63,27 @@ export async function answerFulfilment (
 
   const id = recorded.id
   const { reward, created, carriedInboxId } = delivery
+  const ticket = nextTicket()
   let queued = true
   try {
     await withTimeout(opts.dispatcher.enqueueGrant({
       fulfilmentId: id,
       ...(reward ? { unit: reward.unit, amount: reward.amount } : {}),
       ...(created === true ? { created } : {}),
-      ...(carriedInboxId !== undefined ? { inboxId: carriedInboxId } : {})
+      ...(carriedInboxId !== undefined ? { inboxId: carriedInboxId } : {}),
+      ticket
     }), opts.enqueueTimeoutMs)
   } catch (err) {
     queued = false
     log.warn({ fulfilmentId: id, err: { message: (err as Error).message } }, 'firstpromoter: queue unreachable, grant left for the sweeper')
   }
   if (queued && opts.fulfilmentWaitMs > 0 && !await paused(opts, reward?.unit)) {
-    await opts.dispatcher.waitForGrant(id, opts.fulfilmentWaitMs).catch((err: Error) => {
+    const heard = await opts.dispatcher.waitForGrant(id, opts.fulfilmentWaitMs, ticket).catch((err: Error) => {
       log.warn({ fulfilmentId: id, err: { message: err.message } }, 'firstpromoter: could not wait for the grant')
     })
+    // Our own job committed the grant: granted is final, no need to ask the store. The 200 is
+    // noted afterwards (`noteAnswer`), as FirstPromoter is told it is done.
+    if (heard === 'granted') return GRANTED
   }
 
   // The answer comes from the store, which also notes, in the same statement, that FirstPromoter

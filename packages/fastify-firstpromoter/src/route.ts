@@ -133,6 +133,9 @@ export function webhookRoutes (opts: NormalizedOptions) {
 
     addBodyParsers(app, opts.bodyLimit)
 
+    // A child context's hooks run before its parents': the store is flushed before a pool closes.
+    app.addHook('onClose', async () => { await opts.store.flush?.() })
+
     app.setNotFoundHandler((_req, reply) => {
       reply.code(404).send(errorBody(new FST_FIRSTPROMOTER_NOT_FOUND()))
     })

@@ -131,6 +131,12 @@ export interface FirstPromoterStore {
    * gives up; the plugin then logs it.
    */
   noteAnswer: (note: FulfilmentAnswerNote) => Promise<void>
+  /**
+   * Optional: writes what the store holds back (notes it batches) and resolves once written. The
+   * plugin calls it when the server closes, before the hooks of the plugins it was registered in
+   * (where a team closes its database pool).
+   */
+  flush?: () => Promise<void>
 }
 
 export interface FirstPromoterDispatcher {
@@ -143,13 +149,18 @@ export interface FirstPromoterDispatcher {
    * `inboxId`: the inbox row of the delivery, when its processing rides on this grant
    * (`RecordResult.processedWithGrant`): the job must process it (or queue it) whatever the grant's
    * outcome; if the job is lost, the row is still pending in the store, for its sweeper.
+   * `ticket`: a token unique to this request; a dispatcher that can tell when the job it queued
+   * with it has committed the grant keeps it with the job, for `waitForGrant`.
    */
   enqueueGrant: (job: {
-    fulfilmentId: number, unit?: string, amount?: number, created?: boolean, inboxId?: number
+    fulfilmentId: number, unit?: string, amount?: number, created?: boolean, inboxId?: number, ticket?: string
   }) => Promise<void>
   /**
    * Resolves when the fulfilment's grant job has finished (either way) or after `timeoutMs`,
-   * whichever is first. The plugin reads the outcome from the store, never from the queue.
+   * whichever is first. Resolves `granted` only when the job queued with `ticket` has committed
+   * the grant: the plugin then answers 200 without reading the store (and notes the answer with
+   * `noteAnswer`). Anything else (nothing, a job queued by someone else, a failure) and the plugin
+   * reads the outcome from the store (`settleAnswer`).
    */
-  waitForGrant: (fulfilmentId: number, timeoutMs: number) => Promise<void>
+  waitForGrant: (fulfilmentId: number, timeoutMs: number, ticket?: string) => Promise<void | 'granted'>
 }

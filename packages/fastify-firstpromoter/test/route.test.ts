@@ -156,7 +156,7 @@ t.test('a store that lets the grant carry the row and notes the answer when it s
   }))
   const res = await post(JSON.stringify(example('fulfilment_pending.json')))
   t.equal(res.statusCode, 200)
-  t.same(grants, [{ fulfilmentId: 2429153, unit: 'free_months', amount: 3, created: true, inboxId: 1 }], 'the grant job carries the inbox row')
+  t.match(grants, [{ fulfilmentId: 2429153, unit: 'free_months', amount: 3, created: true, inboxId: 1, ticket: /^[A-Za-z0-9_-]{13,64}$/ }], 'the grant job carries the inbox row')
   t.same(seams.enqueued, [], 'no event job for that row')
   t.match(settles, [{ id: 2429153, answer: { eventId: '13007875', noteBy: Date } }], 'settled with the event id to note')
   const noteBy = settles[0]!.answer!.noteBy.getTime()
@@ -170,4 +170,40 @@ t.test('a settle that noted nothing (a store without the shortcut) is followed b
   t.equal(res.statusCode, 200)
   t.same(seams.answers, [{ fulfilmentId: 2429153, statusCode: 200 }])
   t.same(seams.enqueued, ['event-1', 'grant-2429153'], 'its own event job, as for any delivery')
+})
+
+t.test('a dispatcher that heard its own job grant: 200 without reading the store, the 200 noted after; the store flushed on close', async (t) => {
+  const tickets: Array<string | undefined> = []
+  let settles = 0
+  let flushed = 0
+  const { app, seams, post } = await server(t, (seams) => ({
+    fulfilmentWaitMs: 1000,
+    store: {
+      ...seams.store,
+      async settleAnswer (id) { settles++; return seams.store.settleAnswer(id) },
+      async flush () { flushed++ }
+    },
+    dispatcher: {
+      ...seams.dispatcher,
+      async enqueueGrant (job) { tickets.push(job.ticket) },
+      // Only the first request's job is heard granting (with its ticket).
+      async waitForGrant (_id, _ms, ticket) { return ticket !== undefined && ticket === tickets[0] ? 'granted' : undefined }
+    }
+  }))
+  const res = await post(JSON.stringify(example('fulfilment_pending.json')))
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { fulfilment_id: 2429153, state: 'granted' })
+  t.equal(settles, 0, 'the store was not asked')
+  t.same(seams.answers, [{ fulfilmentId: 2429153, statusCode: 200 }], 'the 200 is noted')
+
+  const fire = example('fulfilment_pending.json')
+  fire.event.id = '13007876'
+  const again = await post(JSON.stringify(fire))
+  t.equal(again.statusCode, 202, 'a wait that heard nothing of its own: the store answers (still pending there)')
+  t.equal(settles, 1)
+  t.equal(tickets.length, 2)
+  t.not(tickets[0], tickets[1], 'a ticket per request')
+
+  await app.close()
+  t.equal(flushed, 1, 'flushed once, on close')
 })

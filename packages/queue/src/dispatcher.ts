@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis'
 import type { FirstPromoterDispatcher } from 'fastify-firstpromoter'
 import { createBatcher } from './batch.js'
 import { createProducerConnection, createWorkerConnection } from './connection.js'
+import { TICKET_PATTERN } from './grant-signal.js'
 import { createGrantWaiters } from './grant-waiters.js'
 import { createJobs } from './jobs.js'
 import { DEFAULT_PREFIX, EVENTS_QUEUE, GRANTS_QUEUE, MAINTENANCE_QUEUE, type EventJobData, type GrantJobData } from './names.js'
@@ -64,19 +65,23 @@ export function createBullDispatcher (options: BullDispatcherOptions) {
       connected()
       await addEvents({ inboxId, eventType })
     },
-    async enqueueGrant ({ fulfilmentId, unit, amount, created, inboxId }) {
+    async enqueueGrant ({ fulfilmentId, unit, amount, created, inboxId, ticket }) {
       connected()
       const reward = unit !== undefined && amount !== undefined ? { unit, amount } : undefined
       // Just recorded: no job holds its id, so no need to look first (one round trip, shared). The
-      // job processes the delivery's inbox row too, when it carries one.
-      if (created === true) return addGrants({ fulfilmentId, ...reward, ...(inboxId !== undefined ? { inboxId } : {}) })
+      // job processes the delivery's inbox row too, when it carries one, and announces its grant
+      // with the ticket. A re-fire's job may be someone else's: no ticket, the store answers.
+      if (created === true) {
+        const signed = ticket !== undefined && TICKET_PATTERN.test(ticket) ? { ticket } : {}
+        return addGrants({ fulfilmentId, ...reward, ...(inboxId !== undefined ? { inboxId } : {}), ...signed })
+      }
       // A re-fire may find the id held by a finished job (an operator's reset, a stalled job): replaced.
       await jobs.grant(fulfilmentId, reward)
       // Only a new fulfilment's job carries a row: any other gets its own event job.
       if (inboxId !== undefined) await jobs.event(inboxId, 'fulfilment_pending')
     },
-    async waitForGrant (fulfilmentId, timeoutMs) {
-      await grantWaiters().wait(fulfilmentId, timeoutMs)
+    async waitForGrant (fulfilmentId, timeoutMs, ticket) {
+      return grantWaiters().wait(fulfilmentId, timeoutMs, ticket)
     }
   }
 

@@ -6,23 +6,32 @@ export type GrantOutcome = 'granted' | 'failed'
 /** The pub/sub channel on which workers announce finished grants, one per BullMQ prefix. */
 export const grantSettledChannel = (prefix: string) => `${prefix}:grant-settled`
 
+/** A grant announcement as read back: `ticket` is the one the job was queued with (`GrantJobData.ticket`). */
+export interface GrantAnnouncement { fulfilmentId: number, outcome: GrantOutcome, ticket: string | null }
+
+/** What a ticket may hold: it travels in a pub/sub message and is compared, never interpreted. */
+export const TICKET_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+
 /**
  * Tells every waiting api process that a fulfilment's grant has finished, after its commit. One
  * PUBLISH of a few bytes: cheaper for both sides than BullMQ's event stream, which every waiting
- * process would read whole. A lost message only makes a waiter wait out its budget; the answer
- * always comes from the store.
+ * process would read whole. A lost message only makes a waiter wait out its budget. With the
+ * job's `ticket`, the api that queued the job may answer 200 on a `granted` without reading the
+ * store (see the dispatcher's `waitForGrant`); any other waiter reads the store.
  */
 export async function announceGrantSettled (
   redis: Redis,
   prefix: string,
   fulfilmentId: number,
-  outcome: GrantOutcome
+  outcome: GrantOutcome,
+  ticket?: string
 ): Promise<void> {
-  await redis.publish(grantSettledChannel(prefix), `${fulfilmentId}:${outcome}`)
+  const signed = ticket !== undefined && TICKET_PATTERN.test(ticket) ? `:${ticket}` : ''
+  await redis.publish(grantSettledChannel(prefix), `${fulfilmentId}:${outcome}${signed}`)
 }
 
-/** The fulfilment id of an announcement, or null for a message that is not one. */
-export function parseGrantSettled (message: string): number | null {
-  const match = /^([0-9]{1,15}):(granted|failed)$/.exec(message)
-  return match ? Number(match[1]) : null
+/** An announcement, or null for a message that is not one. */
+export function parseGrantSettled (message: string): GrantAnnouncement | null {
+  const match = /^([0-9]{1,15}):(granted|failed)(?::([A-Za-z0-9_-]{1,64}))?$/.exec(message)
+  return match ? { fulfilmentId: Number(match[1]), outcome: match[2] as GrantOutcome, ticket: match[3] ?? null } : null
 }

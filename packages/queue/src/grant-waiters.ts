@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis'
-import { grantSettledChannel, parseGrantSettled } from './grant-signal.js'
+import { grantSettledChannel, parseGrantSettled, type GrantAnnouncement } from './grant-signal.js'
+
+/** An announcement and when it was heard. */
+type Heard = GrantAnnouncement & { at: number }
 
 /** Announcements with nobody waiting are kept this long: the grant may finish before its wait begins. */
 const RECENT_MS = 10_000
@@ -11,12 +14,12 @@ const RECENT_MAX = 50_000
  */
 export function createGrantWaiters (subscriber: Redis, prefix: string) {
   const channel = grantSettledChannel(prefix)
-  const waiting = new Map<number, Set<() => void>>()
+  const waiting = new Map<number, Set<(heard: Heard) => void>>()
   // Insertion order is arrival order: the oldest are dropped first.
-  const recent = new Map<number, number>()
+  const recent = new Map<number, Heard>()
 
   const forget = (now: number) => {
-    for (const [id, at] of recent) {
+    for (const [id, { at }] of recent) {
       if (now - at < RECENT_MS && recent.size <= RECENT_MAX) break
       recent.delete(id)
     }
@@ -24,14 +27,15 @@ export function createGrantWaiters (subscriber: Redis, prefix: string) {
 
   subscriber.on('message', (from: string, message: string) => {
     if (from !== channel) return
-    const id = parseGrantSettled(message)
-    if (id === null) return
-    const now = Date.now()
+    const announced = parseGrantSettled(message)
+    if (announced === null) return
+    const id = announced.fulfilmentId
+    const heard = { ...announced, at: Date.now() }
     recent.delete(id)
-    recent.set(id, now)
-    forget(now)
+    recent.set(id, heard)
+    forget(heard.at)
     const wakers = waiting.get(id)
-    if (wakers) for (const wake of [...wakers]) wake()
+    if (wakers) for (const wake of [...wakers]) wake(heard)
   })
 
   let subscribed: Promise<unknown> | undefined
@@ -44,27 +48,33 @@ export function createGrantWaiters (subscriber: Redis, prefix: string) {
   }
 
   return {
-    /** Resolves on the fulfilment's announcement (or one seen in the last few seconds), or after `timeoutMs`. */
-    async wait (fulfilmentId: number, timeoutMs: number): Promise<void> {
+    /**
+     * Resolves on the fulfilment's announcement (or one heard in the last few seconds), or after
+     * `timeoutMs`: with `granted` when the announcement says granted and carries `ticket` (the grant
+     * of the job this process queued with it), else with nothing.
+     */
+    async wait (fulfilmentId: number, timeoutMs: number, ticket?: string): Promise<'granted' | undefined> {
+      const outcome = (heard: Heard | undefined) =>
+        heard?.outcome === 'granted' && ticket !== undefined && heard.ticket === ticket ? 'granted' as const : undefined
       const started = Date.now()
       const seen = recent.get(fulfilmentId)
-      if (seen !== undefined && started - seen < RECENT_MS) return
-      await new Promise<void>((resolve) => {
+      if (seen !== undefined && started - seen.at < RECENT_MS) return outcome(seen)
+      return new Promise<'granted' | undefined>((resolve) => {
         let wakers = waiting.get(fulfilmentId)
         if (!wakers) waiting.set(fulfilmentId, wakers = new Set())
-        const done = () => {
+        const done = (heard?: Heard) => {
           clearTimeout(timer)
           wakers.delete(done)
           if (wakers.size === 0) waiting.delete(fulfilmentId)
-          resolve()
+          resolve(outcome(heard))
         }
         wakers.add(done)
         const timer = setTimeout(done, timeoutMs)
         // Not yet subscribed (the first wait, a reconnect): an announcement may have been missed
         // meanwhile; the budget then runs out and the store gives the answer.
         subscribe().then(() => {
-          const at = recent.get(fulfilmentId)
-          if (at !== undefined && at >= started - RECENT_MS) done()
+          const heard = recent.get(fulfilmentId)
+          if (heard !== undefined && heard.at >= started - RECENT_MS) done(heard)
         }, () => {})
       })
     },

@@ -4,4 +4,4 @@ export { createProducerConnection, createWorkerConnection } from './connection.j
 export { createBullDispatcher, type BullDispatcher, type BullDispatcherOptions } from './dispatcher.js'
 export { createJobs, type JobQueues, type Jobs } from './jobs.js'
 export { requeue, type Enqueued } from './requeue.js'
-export { announceGrantSettled, grantSettledChannel, parseGrantSettled, type GrantOutcome } from './grant-signal.js'
+export { announceGrantSettled, grantSettledChannel, parseGrantSettled, TICKET_PATTERN, type GrantAnnouncement, type GrantOutcome } from './grant-signal.js'

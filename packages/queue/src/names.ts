@@ -16,7 +16,15 @@ export const JOB = {
  * fulfilment row); `inboxId`, the inbox row of the delivery that recorded it, which the job
  * processes too (no event job is queued for that row).
  */
-export interface GrantJobData { fulfilmentId: number, unit?: string, amount?: number, inboxId?: number }
+export interface GrantJobData {
+  fulfilmentId: number
+  unit?: string
+  amount?: number
+  /** The inbox row the job processes after the grant (the delivery that recorded the fulfilment). */
+  inboxId?: number
+  /** Announced with the outcome: the api that queued the job recognises its own grant (`announceGrantSettled`). */
+  ticket?: string
+}
 /** A grant's reward, for the job's data. */
 export interface GrantReward { unit: string, amount: number }
 export interface EventJobData { inboxId: number, eventType: string }

@@ -154,3 +154,32 @@ t.test('a fulfilment just recorded gets its grant job without a look first, batc
   t.equal(job?.opts.attempts, 2 ** 31 - 1, 'and the grant options')
   t.same((await d.queues.grants.getJob(grantJobId(52)))?.data, { fulfilmentId: 52 })
 })
+
+t.test('a wait says granted only for an announcement of its own job\'s grant, carrying its ticket', async (t) => {
+  const prefix = createRedisPrefix(t)
+  const d = createBullDispatcher({ redisUrl: TEST_REDIS_URL, prefix })
+  const publisher = new Redis(TEST_REDIS_URL)
+  t.teardown(async () => { await d.close(); await publisher.quit() })
+  t.ok(await d.ready())
+  await d.dispatcher.enqueueGrant({ fulfilmentId: 61, created: true, ticket: 'mine-1' })
+  await d.dispatcher.enqueueGrant({ fulfilmentId: 62, created: false, ticket: 'mine-2' })
+  await d.dispatcher.enqueueGrant({ fulfilmentId: 63, created: true, ticket: 'not a ticket: spaces' })
+  t.same((await d.queues.grants.getJob(grantJobId(61)))?.data, { fulfilmentId: 61, ticket: 'mine-1' }, 'a new job keeps the ticket')
+  t.same((await d.queues.grants.getJob(grantJobId(62)))?.data, { fulfilmentId: 62 }, 'a re-fire\'s job may be another\'s: none')
+  t.same((await d.queues.grants.getJob(grantJobId(63)))?.data, { fulfilmentId: 63 }, 'a malformed ticket is dropped')
+  await d.dispatcher.waitForGrant(0, 20) // subscribed
+
+  const heard = async (id: number, ticket: string | undefined, announce: () => Promise<unknown>) => {
+    const wait = d.dispatcher.waitForGrant(id, 3000, ticket)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await announce()
+    return wait
+  }
+  t.equal(await heard(61, 'mine-1', () => announceGrantSettled(publisher, prefix, 61, 'granted', 'mine-1')), 'granted', 'its own grant')
+  t.equal(await heard(64, 'mine-4', () => announceGrantSettled(publisher, prefix, 64, 'granted', 'theirs')), undefined, 'someone else\'s job (another database under the prefix): the store decides')
+  t.equal(await heard(65, 'mine-5', () => announceGrantSettled(publisher, prefix, 65, 'granted')), undefined, 'an announcement without a ticket')
+  t.equal(await heard(66, 'mine-6', () => announceGrantSettled(publisher, prefix, 66, 'failed', 'mine-6')), undefined, 'a failure is read from the store')
+  t.equal(await heard(67, undefined, () => announceGrantSettled(publisher, prefix, 67, 'granted', 'mine-7')), undefined, 'a wait without a ticket')
+  t.equal(await d.dispatcher.waitForGrant(61, 3000, 'mine-1'), 'granted', 'heard before the wait began: at once, as granted')
+  t.equal(await d.dispatcher.waitForGrant(61, 3000, 'other'), undefined, 'but not for another ticket')
+})

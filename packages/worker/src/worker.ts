@@ -170,8 +170,9 @@ export async function createWorker (options: CreateWorkerOptions) {
   // The api's waiting answer is woken by this, after the grant's commit (see `announceGrantSettled`),
   // before the job goes on to the event it carries. A failed announcement only makes that answer
   // wait out its budget.
-  const announce = (result: GrantResult) => {
-    announceGrantSettled(producer, prefix, result.fulfilmentId, result.state).catch(() => {})
+  // With the job's ticket: the api that queued it may then answer 200 without reading the store.
+  const announce = (result: GrantResult, ticket: string | undefined) => {
+    announceGrantSettled(producer, prefix, result.fulfilmentId, result.state, ticket).catch(() => {})
   }
   const announceFailure = (fulfilmentId: number, err: unknown) => {
     // Only a grant that failed for good: a retried one is still pending, and its waiter keeps waiting.
@@ -188,7 +189,7 @@ export async function createWorker (options: CreateWorkerOptions) {
       if (carried !== undefined) await processCarried(carried)
       throw err
     }
-    announce(result)
+    announce(result, job.data.ticket)
     if (carried !== undefined) await processCarried(carried)
     return result
   }
