@@ -3,12 +3,12 @@ import { FAILED_WITHOUT_REASON, type FirstPromoterStore, type FulfilmentFacts, t
 import { apiCloseAfterAnswered200, changedByAnswered200 } from './api-close.js'
 import { getFulfilmentStatus } from './fulfilments.js'
 import type { Db, DbOrTx } from './client.js'
-import { assignments, insertValues, name, prepared, type Value } from './prepared.js'
+import { assignments, prepared } from './prepared.js'
 import { insertQuarantine } from './quarantine.js'
+import { createFulfilmentRecords } from './fulfilment-records.js'
 import { createGroupCommit, type GroupCommitOptions, type InboxRowValues } from './group-commit.js'
-import { notifyOutbox } from './outbox.js'
 import { answerColumns, createAnswerNotes, recordAnswers, type AnswerNote, type AnswerNotesOptions } from './answer-notes.js'
-import { eventOutbox, fulfilmentAnswers, fulfilments, webhookEvents, type FulfilmentState } from './schema.js'
+import { fulfilmentAnswers, fulfilments, type FulfilmentState } from './schema.js'
 import { storableJson, storableJsonText, storableString, storableTimestamp } from './storable.js'
 
 /*
@@ -21,54 +21,6 @@ type Delivery = Parameters<FirstPromoterStore['record']>[0]
 
 /** The inbox row as both record statements take it: the group commit's row, less its dedupe key. */
 type InboxValues = Omit<InboxRowValues, 'dedupeKey'>
-
-/** The inbox row's columns, shared by both record statements. */
-const inboxRow = (value: Value<InboxValues>) => ({
-  source: value('source'),
-  eventId: value('eventId'),
-  eventType: value('eventType'),
-  eventCreatedAt: sql`${value('eventCreatedAt')}::timestamptz`,
-  payload: sql`${value('payloadJson')}::jsonb`,
-  state: value('state')
-})
-
-/**
- * A `fulfilment_pending` delivery: the inbox row and the fulfilment (inserted unless known) commit
- * together. Not group-committed: it is a small share of the deliveries, and its answer waits on the
- * grant anyway. A new fulfilment is marked `awaiting_answer` here, before any answer: until a 200 is
- * noted, FirstPromoter may think it pending, whatever happens to the statements after this one.
- * The inbox row of the delivery that records the fulfilment gets no outbox row: the grant job
- * processes it (`processedWithGrant`). A re-fire's, for a fulfilment already known, gets one.
- */
-const insertFulfilmentDelivery = prepared<InboxValues & FulfilmentFacts, { inboxId: string | null, state: FulfilmentState | null, failureReason: string | null, carried: boolean }>((value) => sql`
-  with ev as (
-    insert into ${webhookEvents} ${insertValues(webhookEvents, inboxRow(value))}
-    on conflict do nothing
-    returning ${webhookEvents.id} as "inboxId", ${webhookEvents.eventType} as "eventType", ${webhookEvents.state} as "state"
-  ), f as (
-    insert into ${fulfilments} ${insertValues(fulfilments, {
-      id: value('id'),
-      unit: value('unit'),
-      amount: value('amount'),
-      beneficiary: value('beneficiary'),
-      promoterId: value('promoterId'),
-      custId: value('custId'),
-      promoterEmail: value('promoterEmail'),
-      firstEventId: value('eventId'),
-      awaitingAnswer: sql`true`
-    })}
-    on conflict (${name(fulfilments.id)}) do nothing
-    returning ${fulfilments.state} as "state", ${fulfilments.failureReason} as "failureReason"
-  ), outbox as (
-    insert into ${eventOutbox} (${name(eventOutbox.inboxId)}, ${name(eventOutbox.eventType)})
-    select "inboxId", "eventType" from ev where "state" = 'pending' and not exists (select 1 from f)
-    returning 1
-  ), notice as (
-    ${notifyOutbox} where exists (select 1 from outbox)
-  )
-  select (select "inboxId" from ev) as "inboxId", (select "state" from f) as "state", (select "failureReason" from f) as "failureReason",
-    (select count(*) from notice) as "noticed",
-    exists (select 1 from ev where "state" = 'pending') and exists (select 1 from f) as "carried"`)
 
 /**
  * The state to answer with. A fulfilment not yet granted or failed is marked `answeredPending` in
@@ -179,6 +131,7 @@ export type PostgresStore = FirstPromoterStore & { flush: () => Promise<void> }
  */
 export function createPostgresStore (db: Db, options: PostgresStoreOptions = {}): PostgresStore {
   const writeInboxRow = createGroupCommit(db, options.groupCommit)
+  const writeFulfilmentDelivery = createFulfilmentRecords(db, options.groupCommit)
   const notes = createAnswerNotes(db, options.answerNotes)
   return {
     async record (delivery, { signal } = {}): Promise<RecordResult> {
@@ -194,18 +147,15 @@ export function createPostgresStore (db: Db, options: PostgresStoreOptions = {})
         )
         return { inboxId, duplicate: inboxId === null }
       }
-      const rows = await insertFulfilmentDelivery(
-        db,
+      const { inboxId, created, carried } = await writeFulfilmentDelivery(
         { ...inboxValues(delivery), ...storableFacts(fulfilment) },
         signal
       )
-      const { inboxId: inserted, state, failureReason, carried } = rows[0]! // a select without `from`: one row
-      const inboxId = inserted === null ? null : Number(inserted)
-      if (state !== null) {
+      if (created !== null) {
         return {
           inboxId,
           duplicate: inboxId === null,
-          fulfilment: { id: fulfilment.id, state, failureReason },
+          fulfilment: { id: fulfilment.id, ...created },
           fulfilmentCreated: true,
           ...(carried ? { processedWithGrant: true } : {})
         }
