@@ -6,8 +6,7 @@ import { getFulfilment, listAnswers } from '../src/fulfilments.js'
 import { grantFromLedger } from '../src/ledger.js'
 import { createPostgresStore } from '../src/store.js'
 import { createTestDatabase } from './helpers/database.js'
-import { createProtocolCounter } from './helpers/protocol-counter.js'
-import { startTcpProxy } from './helpers/tcp-proxy.mjs'
+import { countedDb } from './helpers/counted-db.js'
 
 // The answer history's notes are written after their answers, together: one statement for the
 // notes of a few milliseconds.
@@ -17,17 +16,11 @@ const delivery = (id: number) => ({ source: 'v1' as const, eventId: `ev-${id}`, 
 const note = (id: number, statusCode = 200) => ({ fulfilmentId: id, eventId: `ev-${id}`, statusCode, reason: null, answeredAt: new Date() })
 
 async function setup (t: { teardown: (fn: () => unknown) => void }) {
-  const { url } = await createTestDatabase(t)
-  const counter = createProtocolCounter()
-  const pg = new URL(url)
-  const target = { host: pg.hostname, port: Number(pg.port || 5432) }
-  const proxy = await startTcpProxy(target, { onClientData: counter.feed })
-  const handle = createDb(proxy.via(url), { max: 4 })
-  t.teardown(async () => { await handle.close(); await proxy.close() })
+  const handle = await countedDb(t)
   const store = createPostgresStore(handle.db)
   for (let id = 1; id <= 50; id++) await store.record(delivery(id))
   for (let id = 1; id <= 50; id++) await grantFromLedger(handle.db, id, true)
-  return { ...handle, counter, store }
+  return { ...handle, store }
 }
 
 t.test('notes made together are one statement; each 200 clears its fulfilment\'s close', async (t) => {

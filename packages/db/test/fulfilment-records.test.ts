@@ -1,9 +1,7 @@
 import t from 'tap'
-import { createTestDatabase } from './helpers/database.js'
-import { startTcpProxy } from './helpers/tcp-proxy.mjs'
 import { createDb } from '../src/client.js'
 import { createPostgresStore } from '../src/store.js'
-import { createProtocolCounter } from './helpers/protocol-counter.js'
+import { countedDb } from './helpers/counted-db.js'
 
 // `fulfilment_pending` deliveries are group-committed too: concurrent ones' inbox rows and
 // fulfilments in one statement, each answered with what it did.
@@ -14,16 +12,8 @@ const fulfilment = (id = ++nextId, eventId = `ev-${++nextId}`, amount = 3) =>
   ({ source: 'v1' as const, eventId, eventType: 'fulfilment_pending', eventCreatedAt: new Date(), dedupeKey: null, payload: { event: { id: eventId }, data: { id } }, fulfilment: facts(id, amount) })
 
 async function setup (t: { teardown: (fn: () => unknown) => void }) {
-  const { url } = await createTestDatabase(t)
-  const counter = createProtocolCounter()
-  const pg = new URL(url)
-  const target = { host: pg.hostname, port: Number(pg.port || 5432) }
-  const proxy = await startTcpProxy(target, { onClientData: counter.feed })
-  const handle = createDb(proxy.via(url), { max: 20 })
-  const direct = createDb(url, { max: 2 })
-  t.teardown(async () => { await handle.close(); await direct.close(); await proxy.close() })
-  await handle.db.transaction(async () => {})
-  return { counter, direct: direct.sql, store: createPostgresStore(handle.db, { groupCommit: { maxWaitMs: 20 } }) }
+  const { counter, direct, db } = await countedDb(t, 20)
+  return { counter, direct, store: createPostgresStore(db, { groupCommit: { maxWaitMs: 20 } }) }
 }
 
 const outboxOf = async (sql: ReturnType<typeof createDb>['sql'], inboxIds: number[]) =>
