@@ -2,9 +2,8 @@ import { sql } from 'drizzle-orm'
 import { apiCloseAfterAnswered200, changedByAnswered200 } from './api-close.js'
 import type { DbOrTx } from './client.js'
 import { assignments, name, prepared } from './prepared.js'
-import { retryTransient } from './retry.js'
+import { isRefusedData, retryTransient } from './retry.js'
 import { fulfilmentAnswers, fulfilments } from './schema.js'
-import { createStatementBatcher } from './statement-batcher.js'
 import { storableString } from './storable.js'
 
 /** An answer for the history, stamped by the caller: writing it again with the same stamp adds nothing. */
@@ -78,21 +77,59 @@ export async function recordAnswers (db: DbOrTx, notes: readonly AnswerNote[]): 
   await insertAnswers(db, { notes: `[${notes.map(noteJson).join(',')}]` })
 }
 
+interface Entry { note: AnswerNote, resolve: () => void, reject: (err: unknown) => void }
+
 /**
- * The store's `noteAnswer`: notes written together (a statement batcher: one statement per
- * `maxWaitMs`, or per `maxRows`), each statement retried for about half a minute when Postgres is
- * unreachable (the history must not lose a 202, and a 200 noted is what spares an API close). A
- * batch whose data Postgres refused is written note by note, so that a bad note fails alone.
+ * The store's `noteAnswer`: notes written together, one statement per `maxWaitMs` (or per
+ * `maxRows`), each retried for about half a minute when Postgres is unreachable (the history must
+ * not lose a 202, and a 200 noted is what spares an API close). A batch whose data Postgres refused
+ * is written note by note, so that a bad note fails alone.
  * @returns `note(answer)`, settled once its statement committed (or gave up), and `flush()`, which
  * sends what waits and resolves once every statement sent has ended (for a graceful close)
  */
 export function createAnswerNotes (db: DbOrTx, options: AnswerNotesOptions = {}) {
-  const write = createStatementBatcher<AnswerNote, void>(async (notes) => {
-    await retryTransient(() => recordAnswers(db, notes))
-    return notes.map(() => undefined)
-  }, {
-    maxRows: options.maxRows ?? DEFAULT_ANSWER_NOTES_MAX_ROWS,
-    maxWaitMs: options.maxWaitMs ?? DEFAULT_ANSWER_NOTES_MAX_WAIT_MS
-  })
-  return { note: (note: AnswerNote) => write(note), flush: write.flush }
+  const maxRows = options.maxRows ?? DEFAULT_ANSWER_NOTES_MAX_ROWS
+  const maxWaitMs = options.maxWaitMs ?? DEFAULT_ANSWER_NOTES_MAX_WAIT_MS
+  let pending: Entry[] = []
+  let timer: NodeJS.Timeout | undefined
+  const writing = new Set<Promise<void>>()
+
+  const write = async (batch: Entry[]): Promise<void> => {
+    try {
+      await retryTransient(() => recordAnswers(db, batch.map((e) => e.note)))
+      for (const e of batch) e.resolve()
+    } catch (err) {
+      if (batch.length > 1 && isRefusedData(err)) {
+        await Promise.all(batch.map((e) => retryTransient(() => recordAnswers(db, [e.note])).then(e.resolve, e.reject)))
+      } else {
+        for (const e of batch) e.reject(err)
+      }
+    }
+  }
+
+  const send = () => {
+    clearTimeout(timer)
+    timer = undefined
+    while (pending.length > 0) {
+      const batch = pending.slice(0, maxRows)
+      pending = pending.slice(maxRows)
+      const written = write(batch)
+      writing.add(written)
+      written.finally(() => writing.delete(written)).catch(() => {})
+    }
+  }
+
+  return {
+    note (note: AnswerNote): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ note, resolve, reject })
+        if (pending.length >= maxRows || maxWaitMs === 0) send()
+        else timer ??= setTimeout(send, maxWaitMs)
+      })
+    },
+    async flush (): Promise<void> {
+      send()
+      await Promise.allSettled([...writing])
+    }
+  }
 }

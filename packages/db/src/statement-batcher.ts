@@ -32,8 +32,7 @@ interface Entry<Row, Result> {
  * fails rejects exactly the rows in it; one whose data Postgres refused is run again row by row,
  * so a bad row fails alone.
  * @returns `write(row, signal)`; an aborted `signal` drops a row not yet sent (rejecting with the
- * reason), and cancels a statement once every row in it was given up on. `write.flush()` sends
- * what waits and resolves once every statement has ended (for a graceful close).
+ * reason), and cancels a statement once every row in it was given up on
  */
 export function createStatementBatcher<Row, Result> (
   run: BatchStatement<Row, Result>,
@@ -45,7 +44,6 @@ export function createStatementBatcher<Row, Result> (
   let inFlight = 0
   let timer: NodeJS.Timeout | undefined
   let scheduled = false
-  const sending = new Set<Promise<void>>()
 
   const settle = (entry: Entry<Row, Result>) => { if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort) }
 
@@ -97,9 +95,7 @@ export function createStatementBatcher<Row, Result> (
     while (pending.length > 0) {
       const batch = pending.slice(0, maxRows)
       pending = pending.slice(maxRows)
-      const sent = send(batch).catch(() => {}) // settles each entry itself
-      sending.add(sent)
-      sent.finally(() => sending.delete(sent)).catch(() => {})
+      send(batch).catch(() => {}) // settles each entry itself
       // More than a full batch waiting: the rest goes once this one is in flight, unless full too.
       if (pending.length < maxRows) break
     }
@@ -115,15 +111,7 @@ export function createStatementBatcher<Row, Result> (
     timer ??= setTimeout(flush, maxWaitMs)
   }
 
-  /** Sends what waits, without waiting for a window, and resolves once every statement has ended. */
-  async function drain (): Promise<void> {
-    while (pending.length > 0 || sending.size > 0) {
-      if (pending.length > 0 && sending.size === 0) flush()
-      await Promise.allSettled([...sending])
-    }
-  }
-
-  function write (row: Row, signal?: AbortSignal): Promise<Result> {
+  return function write (row: Row, signal?: AbortSignal): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       if (signal?.aborted) { reject(signal.reason); return }
       const entry: Entry<Row, Result> = { row, signal, onAbort: undefined, resolve, reject, sent: false }
@@ -139,6 +127,4 @@ export function createStatementBatcher<Row, Result> (
       schedule()
     })
   }
-
-  return Object.assign(write, { flush: drain })
 }

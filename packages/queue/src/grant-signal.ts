@@ -10,9 +10,7 @@ export const grantSettledChannel = (prefix: string) => `${prefix}:grant-settled`
 export interface GrantAnnouncement { fulfilmentId: number, outcome: GrantOutcome, ticket: string | null }
 
 /** What a ticket may hold: it travels in a pub/sub message and is compared, never interpreted. */
-const TICKET = '[A-Za-z0-9_-]{1,64}'
-export const TICKET_PATTERN = new RegExp(`^${TICKET}$`)
-const ANNOUNCEMENT = new RegExp(`^([0-9]{1,15}):(granted|failed)(?::(${TICKET}))?$`)
+export const TICKET_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 
 /**
  * Tells every waiting api process that a fulfilment's grant has finished, after its commit. One
@@ -34,6 +32,6 @@ export async function announceGrantSettled (
 
 /** An announcement, or null for a message that is not one. */
 export function parseGrantSettled (message: string): GrantAnnouncement | null {
-  const match = ANNOUNCEMENT.exec(message)
+  const match = /^([0-9]{1,15}):(granted|failed)(?::([A-Za-z0-9_-]{1,64}))?$/.exec(message)
   return match ? { fulfilmentId: Number(match[1]), outcome: match[2] as GrantOutcome, ticket: match[3] ?? null } : null
 }
