@@ -10,7 +10,9 @@ export const grantSettledChannel = (prefix: string) => `${prefix}:grant-settled`
 export interface GrantAnnouncement { fulfilmentId: number, outcome: GrantOutcome, ticket: string | null }
 
 /** What a ticket may hold: it travels in a pub/sub message and is compared, never interpreted. */
-export const TICKET_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+const TICKET = '[A-Za-z0-9_-]{1,64}'
+export const TICKET_PATTERN = new RegExp(`^${TICKET}$`)
+const ANNOUNCEMENT = new RegExp(`^([0-9]{1,15}):(granted|failed)(?::(${TICKET}))?$`)
 
 /**
  * Tells every waiting api process that a fulfilment's grant has finished, after its commit. One
@@ -32,6 +34,6 @@ export async function announceGrantSettled (
 
 /** An announcement, or null for a message that is not one. */
 export function parseGrantSettled (message: string): GrantAnnouncement | null {
-  const match = /^([0-9]{1,15}):(granted|failed)(?::([A-Za-z0-9_-]{1,64}))?$/.exec(message)
+  const match = ANNOUNCEMENT.exec(message)
   return match ? { fulfilmentId: Number(match[1]), outcome: match[2] as GrantOutcome, ticket: match[3] ?? null } : null
 }
