@@ -23,7 +23,7 @@ import { DEFAULT_LEDGER_UNITS, type GrantFunctions } from './grants.js'
 import { createHandlers, type Handlers } from './handlers.js'
 import { runEvery } from './periodic.js'
 import { processCloseFulfilment } from './processors/close-fulfilment.js'
-import { createCarriedEvents, processEvent } from './processors/event.js'
+import { createCarriedEvents, processEvent, type CarriedEventsOptions } from './processors/event.js'
 import { processGrant, type GrantResult } from './processors/grant.js'
 import { reconcile, reconcileV2, type PayoutSource, type ReconcileReport, type V2ReconcileReport } from '@fp-webhooks/operations'
 import { startRelay } from './relay.js'
@@ -91,6 +91,11 @@ export interface CreateWorkerOptions {
    * worker processes, each claims different rows.
    */
   relay?: { batch?: number, pollMs?: number } | false
+  /**
+   * How the inbox rows grant jobs carry are processed together (`maxBatch` 100 rows, `maxWaitMs`
+   * 20 ms, `maxWaiting` 1,000 before a job waits for its own row): docs/ingest.md, "A fulfilment".
+   */
+  carried?: CarriedEventsOptions
 }
 
 /** Longest the relay waits for Redis while it holds claimed rows; then it rolls back and retries. */
@@ -178,7 +183,7 @@ export async function createWorker (options: CreateWorkerOptions) {
     // Only a grant that failed for good: a retried one is still pending, and its waiter keeps waiting.
     if ((err as Error | undefined)?.name === 'UnrecoverableError') announceGrantSettled(producer, prefix, fulfilmentId, 'failed').catch(() => {})
   }
-  const processCarried = createCarriedEvents(deps)
+  const carriedRows = createCarriedEvents(deps, options.carried)
   const grantJob: Processor<GrantJobData, GrantResult> = async (job, token) => {
     const carried = job.data.inboxId
     let result: GrantResult
@@ -186,11 +191,11 @@ export async function createWorker (options: CreateWorkerOptions) {
       result = await processGrant(job, deps, token)
     } catch (err) {
       announceFailure(job.data.fulfilmentId, err)
-      if (carried !== undefined) await processCarried(carried)
+      if (carried !== undefined) await carriedRows.process(carried)
       throw err
     }
     announce(result, job.data.ticket)
-    if (carried !== undefined) await processCarried(carried)
+    if (carried !== undefined) await carriedRows.process(carried)
     return result
   }
 
@@ -296,6 +301,8 @@ export async function createWorker (options: CreateWorkerOptions) {
     await step('sweeper', [async () => { await sweeper?.stop() }])
     await step('relay', [async () => { await relay?.stop() }])
     await step('workers', workers.map((w) => () => w.close()))
+    // After the jobs: the rows they carried, whose failures may queue event jobs.
+    await step('carried rows', [() => carriedRows.flush()])
     await step('queues', Object.values(queues).map((q) => () => q.close()))
     // BullMQ leaves connections it was given open; they are ours to close.
     await step('connections', connections.map((c) => () => c.quit().catch(() => c.disconnect())))

@@ -1,60 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
 import t from 'tap'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { getBalance } from '@fp-webhooks/db'
 import { GRANTS_QUEUE, GRANT_JOB_OPTIONS, JOB, grantJobId } from '@fp-webhooks/queue'
-import { TEST_REDIS_URL, fixturePath, fulfilment, ledgerCount, seedFulfilment, setup, waitFor, waitForState, type TestContext } from './helper.js'
-
-const SCRIPT = fileURLToPath(fixturePath('worker-process.mjs'))
-const LOCK_MS = 2000
-
-interface WorkerProcess {
-  child: ChildProcess
-  lines: string[]
-  exited: Promise<unknown>
-  waitForLine: (line: string, timeoutMs?: number) => Promise<void>
-}
-
-function spawnWorker (ctx: TestContext, block: boolean, live: Set<ChildProcess>): WorkerProcess {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: ctx.dbUrl,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: ctx.prefix,
-    LOCK_DURATION_MS: String(LOCK_MS)
-  }
-  if (block) env.BLOCK = '1'
-  else delete env.BLOCK
-  const child = spawn(process.execPath, [SCRIPT], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  live.add(child)
-  const lines: string[] = []
-  let stderr = ''
-  let buffered = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk
-    const parts = buffered.split('\n')
-    buffered = parts.pop() ?? ''
-    lines.push(...parts)
-  })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const exited = once(child, 'exit').then((args) => { live.delete(child); return args })
-  return {
-    child,
-    lines,
-    exited,
-    waitForLine: (line, timeoutMs = 10_000) => waitFor(
-      () => {
-        if (child.exitCode !== null) throw new Error(`worker process exited (${child.exitCode}): ${stderr}`)
-        return lines.includes(line)
-      },
-      timeoutMs,
-      () => `"${line}" from the worker process (stdout so far: ${JSON.stringify(lines)}, stderr: ${stderr})`
-    )
-  }
-}
+import { TEST_REDIS_URL, fulfilment, ledgerCount, seedFulfilment, setup, waitFor, waitForState } from './helper.js'
+import { spawnWorker } from './worker-process.js'
 
 t.test('a worker SIGKILLed mid-grant: the next process grants exactly once', async (t) => {
   const ctx = await setup(t)

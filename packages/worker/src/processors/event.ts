@@ -29,31 +29,77 @@ export async function processEvent (job: Job<EventJobData>, deps: WorkerDeps): P
   }
 }
 
+export interface CarriedEventsOptions {
+  /** Most rows in one batch. Default 100. */
+  maxBatch?: number
+  /**
+   * How long a row waits for others before its batch goes. Default 20 ms: nobody waits on it (the
+   * grant job has announced its outcome already), and a batch of many costs little more than one.
+   */
+  maxWaitMs?: number
+  /** Rows waiting beyond which a grant job waits for its own row to be processed. Default 1,000. */
+  maxWaiting?: number
+}
+
+export const DEFAULT_CARRIED_MAX_BATCH = 100
+export const DEFAULT_CARRIED_MAX_WAIT_MS = 20
+export const DEFAULT_CARRIED_MAX_WAITING = 1000
+
 /**
  * The inbox rows grant jobs carry (the delivery that recorded each fulfilment, queued with no event
  * job of its own), each processed once, at its job's first run whatever the grant does. The rows of
- * jobs that reach this while a batch is being processed go together in the next one: one read, one
- * transaction (projections and the "processed" mark), one commit. A lone row does not wait. A
- * batch that fails, or rows of a type with handlers, are processed one by one
- * (`processCarriedEvent`). Never rejects: the grant's outcome is the job's.
- * @returns `process(inboxId)`, resolved once the row is processed (or handed on)
+ * `maxWaitMs` go together: one read, one transaction (projections and the "processed" mark), one
+ * commit. A batch that fails, or rows of a type with handlers, are processed one by one
+ * (`processCarriedEvent`).
+ *
+ * The job does not wait for its row (unless `maxWaiting` rows already wait: that bounds the memory
+ * and slows the jobs down to what Postgres takes). A row that a crash leaves unprocessed is still
+ * `pending` in the inbox: the sweeper queues an event job for it. `flush()` processes every waiting
+ * row now; the worker's `close()` calls it once its jobs are done.
+ * @returns `process(inboxId)`, resolved once the row is taken (never rejects), and `flush()`
  */
-export function createCarriedEvents (deps: WorkerDeps, maxBatch = 100) {
-  const waiting: Array<{ inboxId: number, done: () => void }> = []
-  let running = false
-  const run = async () => {
-    running = true
-    while (waiting.length > 0) {
-      const batch = waiting.splice(0, maxBatch)
-      await processCarriedBatch(deps, batch.map((b) => b.inboxId))
+export function createCarriedEvents (deps: WorkerDeps, options: CarriedEventsOptions = {}) {
+  const maxBatch = options.maxBatch ?? DEFAULT_CARRIED_MAX_BATCH
+  const maxWaitMs = options.maxWaitMs ?? DEFAULT_CARRIED_MAX_WAIT_MS
+  const maxWaiting = options.maxWaiting ?? DEFAULT_CARRIED_MAX_WAITING
+  let waiting: Array<{ inboxId: number, done: () => void }> = []
+  let running: Promise<void> | undefined
+  let timer: NodeJS.Timeout | undefined
+
+  const send = () => {
+    clearTimeout(timer)
+    timer = undefined
+    const batch = waiting.slice(0, maxBatch)
+    waiting = waiting.slice(maxBatch)
+    // processCarriedBatch never rejects
+    running = processCarriedBatch(deps, batch.map((b) => b.inboxId)).then(() => {
       for (const b of batch) b.done()
-    }
-    running = false
+      running = undefined
+      schedule()
+    })
   }
-  return (inboxId: number) => new Promise<void>((resolve) => {
-    waiting.push({ inboxId, done: resolve })
-    if (!running) run().catch(() => {}) // processCarriedBatch never rejects
-  })
+  function schedule () {
+    if (running || waiting.length === 0) return
+    // A backlog goes at once too: its jobs are waiting for it.
+    if (waiting.length >= maxBatch || waiting.length > maxWaiting) send()
+    else timer ??= setTimeout(send, maxWaitMs)
+  }
+
+  return {
+    process (inboxId: number): Promise<void> {
+      const processed = new Promise<void>((resolve) => { waiting.push({ inboxId, done: resolve }) })
+      const backlog = waiting.length > maxWaiting
+      schedule()
+      return backlog ? processed : Promise.resolve()
+    },
+    async flush (): Promise<void> {
+      const busy = () => running !== undefined || waiting.length > 0
+      while (busy()) {
+        if (!running) send()
+        await running
+      }
+    }
+  }
 }
 
 async function processCarriedBatch (deps: WorkerDeps, ids: readonly number[]): Promise<void> {
