@@ -115,7 +115,7 @@ t.test('the rows of a window go in one statement; a full batch goes at once', as
 t.test('a grant job waits for its row only when maxWaiting rows already wait', async (t) => {
   const ctx = await setup(t)
   const worker = await startWorker(t, ctx)
-  const recorded = []
+  const recorded: Awaited<ReturnType<typeof recordFulfilment>>[] = []
   for (let i = 0; i < 6; i++) recorded.push(await recordFulfilment(ctx))
   // The rows locked by another transaction: the batch statement waits for it.
   let release!: () => void
