@@ -19,7 +19,7 @@ export async function startChild (script, { name, env = {}, cpuProf = false, rea
   mkdirSync(LOG_DIR, { recursive: true })
   const logPath = `${LOG_DIR}/${name}.log`
   const fd = openSync(logPath, 'a')
-  const execArgv = []
+  const execArgv = ['--expose-gc']
   if (cpuProf) {
     mkdirSync(PROFILE_DIR, { recursive: true })
     execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${name}.${Date.now()}.cpuprofile`)
@@ -49,8 +49,29 @@ export async function startChild (script, { name, env = {}, cpuProf = false, rea
     port: ready.port,
     logPath,
     rssMb: () => rssMb(child.pid),
+    memory: () => probeMemory(child),
     stop: () => stopChild(child)
   }
+}
+
+let probes = 0
+
+/** The child's memory after a full GC, in MB: `{ rss, heapUsed, external }` (see servers/common.mjs). */
+export function probeMemory (child, timeoutMs = 10_000) {
+  const id = ++probes
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.off('message', onMessage); reject(new Error(`no memory answer after ${timeoutMs} ms`)) }, timeoutMs)
+    const onMessage = (m) => {
+      if (m?.type !== 'memory' || m.id !== id) return
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      if (!m.collected) return reject(new Error('the child ran without --expose-gc'))
+      const mb = (n) => n / 1024 / 1024
+      resolve({ rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external) })
+    }
+    child.on('message', onMessage)
+    child.send({ type: 'memory', id })
+  })
 }
 
 /** SIGTERM (the child closes gracefully), SIGKILL after `graceMs`. */

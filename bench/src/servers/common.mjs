@@ -1,8 +1,18 @@
 // Shared by the child processes: a ready message, graceful stop on SIGTERM, a minimal logger.
 
-/** Tells the parent the child can take work. */
+/** Tells the parent the child can take work, and answers its memory probes from then on. */
 export function ready (extra = {}) {
+  process.on('message', answerMemoryProbe)
   process.send?.({ type: 'ready', pid: process.pid, ...extra })
+}
+
+// `{ type: 'memory', id }` from the parent: a full GC (the child runs with --expose-gc), then
+// process.memoryUsage(). What survives a full GC is what the process holds; RSS sampled at a random
+// moment also holds garbage not yet collected, which swings by tens of MB with the GC cycle.
+function answerMemoryProbe (m) {
+  if (m?.type !== 'memory') return
+  globalThis.gc?.()
+  process.send?.({ type: 'memory', id: m.id, collected: typeof globalThis.gc === 'function', ...process.memoryUsage() })
 }
 
 /** Runs `close` on SIGTERM/SIGINT or when the parent goes away, then exits. */
