@@ -333,11 +333,11 @@ async function soakCase (results) {
     const samples = [{ t: 0, api: api.rssMb(), worker: worker.rssMb() }]
     // After a full GC in each process: idle (before the load), after warm-up (20% of the expected
     // run) and at the end of the load. Growth between the last two is what the processes keep.
-    const collected = async () => {
+    const memoryAfterGc = async () => {
       const [a, w] = await Promise.all([api.memory(), worker.memory()])
       return { api: a, worker: w }
     }
-    const afterGc = { idle: await collected() }
+    const afterGc = { idle: await memoryAfterGc() }
     let warmProbe
     const r = await runLoad({
       port: api.port,
@@ -347,14 +347,14 @@ async function soakCase (results) {
       overallRate: S.soakRate,
       maxSeconds,
       onTick: (t) => {
-        if (!warmProbe && t >= 0.2 * expected) warmProbe = collected().then((m) => { afterGc.warm = m }, (err) => log(`soak: memory probe failed: ${err.message}`))
+        if (!warmProbe && t >= 0.2 * expected) warmProbe = memoryAfterGc().then((m) => { afterGc.warm = m }, (err) => log(`soak: memory probe failed: ${err.message}`))
         samples.push({ t, api: api.rssMb(), worker: worker.rssMb() })
         if (Math.round(t) % 10 === 0) log(`soak t=${Math.round(t)} s: api ${fmtMb(samples.at(-1).api)}, worker ${fmtMb(samples.at(-1).worker)}`)
       }
     })
     samples.push({ t: r.elapsed, api: api.rssMb(), worker: worker.rssMb() })
     await warmProbe
-    afterGc.end = await collected()
+    afterGc.end = await memoryAfterGc()
     // RSS moves with each GC cycle: a window's median is steadier than one sample. "After warm-up" is
     // the median of the samples taken between 15% and 25% of the run, "at the end" that of the last 10%.
     const total = r.elapsed
